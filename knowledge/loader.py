@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from bot.errors import KnowledgeError
 from knowledge.schema import Category, CategoryFile, Entry, EntryFile
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -40,16 +41,6 @@ class Problem:
         if self.field:
             where += f" field {self.field}"
         return f"{where}: {self.message}"
-
-
-class KnowledgeError(Exception):
-    """The knowledge base could not be loaded; ``problems`` says where and why."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems[:50])
-        more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
-        super().__init__(f"knowledge base has {len(problems)} problem(s):\n{lines}{more}")
 
 
 @dataclass(frozen=True)
@@ -123,7 +114,7 @@ def load_knowledge(root: Path | str | None = None) -> KnowledgeBase:
         KnowledgeError: listing every problem found, each with file, entry and field.
     """
     base = Path(root) if root is not None else DATA_DIR
-    problems: list[Problem] = []
+    problems: list[object] = []
     categories: dict[str, Category] = {}
     entries: dict[str, Entry] = {}
     files: dict[str, str] = {}
@@ -171,7 +162,9 @@ def _cross_check(
     for entry in entries.values():
         rel = files[entry.id]
         if entry.category not in categories:
-            problems.append(Problem(rel, entry.id, "category", f"unknown category {entry.category!r}"))
+            problems.append(
+                Problem(rel, entry.id, "category", f"unknown category {entry.category!r}")
+            )
         dept = entries.get(entry.department)
         if dept is None or dept.kind != "department":
             problems.append(

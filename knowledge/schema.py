@@ -67,7 +67,8 @@ class Contact(_Strict):
 class Entry(_Strict):
     """One answerable item of the knowledge base."""
 
-    id: str = Field(pattern=_ID_PATTERN)
+    # Ids travel in button payloads (Telegram allows 64 bytes of callback data): keep them short.
+    id: str = Field(pattern=_ID_PATTERN, max_length=56)
     kind: Kind
     category: str = Field(min_length=1)
     title: Text

@@ -1,0 +1,1 @@
+"""Channels only translate: ``parse`` platform input into Incoming, ``send`` replies out."""

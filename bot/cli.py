@@ -1,0 +1,179 @@
+"""The ``citybot`` command.
+
+citybot chat                      talk to the bot in the terminal
+citybot ask "質問" [--json]       one fresh-conversation turn (or one per stdin line)
+citybot match --top 5 [--knowledge PATH]   ranked entries per stdin line, as JSON lines
+citybot kb check [--review] [--strict]      validate the knowledge base
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.errors import CityBotError
+
+logger = logging.getLogger("citybot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="citybot", description="Asahikawa city hall bot")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every decision")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    chat = sub.add_parser("chat", help="chat with the bot in this terminal")
+    chat.add_argument("--user", default="local", help="terminal user id (default: local)")
+
+    ask = sub.add_parser("ask", help="ask one question in a fresh conversation")
+    ask.add_argument("question", nargs="?", help="the question; without it, one per stdin line")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+
+    match = sub.add_parser("match", help="rank entries for queries read from stdin")
+    match.add_argument("--top", type=int, default=5, help="results per query (default 5)")
+    match.add_argument("--knowledge", type=Path, help="a knowledge directory or a JSONL FAQ file")
+
+    kb = sub.add_parser("kb", help="knowledge-base maintenance")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    check = kb_sub.add_parser("check", help="validate the knowledge base")
+    check.add_argument("--knowledge", type=Path, help="knowledge data directory")
+    check.add_argument("--review", action="store_true", help="list details awaiting review")
+    check.add_argument("--strict", action="store_true", help="collisions count as errors")
+    check.add_argument("--no-collisions", action="store_true", help="skip the collision scan")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if args.command == "kb":
+            return _kb_check(args, sys.stdout)
+        if args.command == "match":
+            return _match(args, sys.stdin, sys.stdout)
+        if args.command == "ask":
+            return asyncio.run(_ask(args, sys.stdin, sys.stdout))
+        if args.command == "chat":
+            return asyncio.run(_chat(args))
+    except CityBotError as exc:
+        print(f"citybot: {exc}", file=sys.stderr)
+        return 2
+    return 1
+
+
+def _kb_check(args: argparse.Namespace, out: TextIO) -> int:
+    from knowledge.check import check, format_report
+
+    report = check(args.knowledge, collisions=not args.no_collisions)
+    for line in format_report(report, review=args.review):
+        out.write(line + "\n")
+    if not report.ok or (args.strict and report.collisions):
+        return 1
+    return 0
+
+
+def _match(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    from intents.analyzer import Synonyms
+    from intents.matcher import Matcher
+    from knowledge.documents import entry_documents, jsonl_documents
+    from knowledge.loader import load_knowledge
+    from knowledge.system import load_system
+
+    synonyms = Synonyms(load_system().synonym_groups)
+    path: Path | None = args.knowledge
+    if path is not None and path.is_file():
+        documents = jsonl_documents(path)
+    else:
+        documents = entry_documents(load_knowledge(path))
+    matcher = Matcher.build(documents, synonyms)
+    for line in stdin:
+        query = line.rstrip("\n")
+        if not query.strip():
+            continue
+        results = [
+            {"entry_id": c.entry_id, "score": round(c.score, 4)}
+            for c in matcher.rank(query, k=args.top)
+        ]
+        out.write(json.dumps({"query": query, "results": results}, ensure_ascii=False) + "\n")
+        out.flush()
+    return 0
+
+
+def _ask_json(outcome: Any) -> dict[str, Any]:
+    from bot.choices import ENTRY, decode
+    from bot.messages import OutcomeKind
+
+    kind = outcome.kind
+    label = {
+        OutcomeKind.ANSWER: "answer",
+        OutcomeKind.CHOICES: "choices",
+        OutcomeKind.FALLBACK: "fallback",
+        OutcomeKind.HANDOFF: "handoff",
+        OutcomeKind.EMERGENCY: "emergency",
+    }.get(kind, "answer")
+    choices = []
+    if kind is OutcomeKind.CHOICES:
+        for choice in outcome.choices:
+            value = decode(choice.value)
+            if value is not None and value.action == ENTRY:
+                choices.append({"entry_id": value.argument, "label": choice.label})
+    return {
+        "outcome": label,
+        "entry_id": outcome.entry_id,
+        "confidence": round(float(outcome.confidence), 4),
+        "answer": outcome.text,
+        "choices": choices,
+        "handoff": outcome.handoff,
+        "language": outcome.language,
+    }
+
+
+async def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    from bot.engine import Engine
+    from bot.knowledge_service import Knowledge
+    from bot.messages import Incoming
+    from bot.storage.memory import InMemoryStore
+
+    engine = Engine(Knowledge.load(), InMemoryStore())
+    questions = [args.question] if args.question is not None else (ln.rstrip("\n") for ln in stdin)
+    for number, question in enumerate(questions):
+        # Each question is its own fresh conversation: a new user every time.
+        outcome = await engine.handle(Incoming("terminal", f"ask-{number}", text=question))
+        if args.json:
+            out.write(json.dumps(_ask_json(outcome), ensure_ascii=False) + "\n")
+        else:
+            from bot.channels.terminal import render
+
+            out.write(render(outcome) + "\n")
+        out.flush()
+    return 0
+
+
+async def _chat(args: argparse.Namespace) -> int:
+    from bot.channels.terminal import chat
+    from bot.engine import Engine
+    from bot.knowledge_service import Knowledge
+    from bot.settings import Settings
+    from bot.storage.db import create_store, migrate
+
+    settings = Settings.from_env()
+    knowledge = Knowledge.load(settings.knowledge_dir)
+    await migrate(settings.database_url)
+    store = create_store(settings.database_url)
+    try:
+        await chat(Engine(knowledge, store), user_id=args.user)
+    finally:
+        await store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,229 @@
+"""The conversation engine: the one way in for every channel.
+
+    outcome = await engine.handle(Incoming(channel="line", user_id="U1", text="ごみの出し方"))
+
+Each message is stored (and committed) before it is answered; one citizen's messages are handled
+in order; a handler's error is caught here, logged with the conversation id, and answered with an
+apology and the offer of a person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, cast
+
+from bot.choices import COMMAND, SAY, decode
+from bot.knowledge_service import Knowledge
+from bot.messages import Incoming, Kind, Outcome, OutcomeKind, Reply
+from bot.storage.base import Store
+from bot.storage.records import Channel, MessageKind
+from handlers import default_handlers
+from handlers.base import NOT_HANDLED, Handler, Response, Turn
+from handlers.handoff import STAFF, WAITING
+from intents.normalize import clean, has_japanese, looks_english, normalize
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = 2000  # characters read from one message; the rest is stored but not matched
+
+_KIND_STORED: dict[Kind, MessageKind] = {
+    Kind.TEXT: "text",
+    Kind.CHOICE: "choice",
+    Kind.LOCATION: "location",
+    Kind.IMAGE: "image",
+    Kind.FOLLOW: "event",
+    Kind.UNFOLLOW: "event",
+    Kind.OTHER: "event",
+}
+_SLASH_COMMANDS = {
+    "/start": "start",
+    "/help": "help",
+    "/menu": "menu",
+    "/cancel": "cancel",
+    "/staff": "staff",
+    "/bot": "bot",
+    "/lang": "lang",
+    "/lang ja": "lang:ja",
+    "/lang en": "lang:en",
+}
+
+
+class Engine:
+    """Channel-agnostic: an :class:`Incoming` goes in, an :class:`Outcome` comes out."""
+
+    def __init__(
+        self, knowledge: Knowledge, store: Store, handlers: Sequence[Handler] | None = None
+    ) -> None:
+        self.knowledge = knowledge
+        self.store = store
+        self.handlers = list(handlers) if handlers is not None else default_handlers()
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    @asynccontextmanager
+    async def _serialized(self, key: tuple[str, str]) -> AsyncIterator[None]:
+        """One citizen's messages are answered in the order they arrive."""
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and self._locks.get(key) is lock:
+                del self._locks[key]
+
+    async def handle(self, msg: Incoming) -> Outcome:
+        async with self._serialized((msg.channel, msg.user_id)):
+            return await self._handle(msg)
+
+    async def _handle(self, msg: Incoming) -> Outcome:
+        started = time.perf_counter()
+        channel = cast(Channel, msg.channel)
+        async with self.store.unit() as unit:  # stored and committed before it is answered
+            user = await unit.users.get_or_create(
+                channel, msg.user_id, display_name=msg.display_name
+            )
+            convo = await unit.conversations.open_for(user.id)
+            await unit.messages.add(
+                convo.id,
+                direction="in",
+                author="citizen",
+                text=msg.text,
+                kind=_KIND_STORED[msg.kind],
+                payload=dict(msg.payload) if msg.payload else None,
+                platform_id=msg.platform_id,
+            )
+            await unit.users.touch(user.id)
+        state: dict[str, Any] = dict(convo.state or {})
+        turn = self._turn(msg, state, str(convo.status), user.language)
+        try:
+            response = await self._run(turn)
+        except Exception:
+            logger.exception("conversation %s: handler failed", convo.id)
+            response = Response(
+                OutcomeKind.FALLBACK,
+                (Reply(turn.say("error"), (turn.option("choice_staff", "c:staff"),)),),
+            )
+        replies = response.replies
+        if turn.truncated and response.kind in (OutcomeKind.ANSWER, OutcomeKind.CHOICES):
+            replies = (Reply(turn.say("too_long")), *replies)
+        state.pop("_decision", None)
+        state["last_choices"] = [c.value for r in replies for c in r.choices]
+        async with self.store.unit() as unit:
+            for reply in replies:
+                await unit.messages.add(
+                    convo.id,
+                    direction="out",
+                    author="bot",
+                    text=reply.text,
+                    payload={"choices": [[c.label, c.value] for c in reply.choices]}
+                    if reply.choices
+                    else None,
+                )
+            await unit.conversations.update(convo.id, status=_status(response.status), state=state)
+            if turn.language != user.language:
+                await unit.users.set_language(user.id, "en" if turn.language == "en" else "ja")
+            if response.feedback is not None:
+                await unit.feedback.add(convo.id, *response.feedback)
+            if response.extra.get("inactive"):
+                await unit.users.set_active(user.id, False)
+            elif not user.active:
+                await unit.users.set_active(user.id, True)
+        outcome = Outcome(
+            kind=response.kind,
+            replies=replies,
+            language=turn.language,
+            entry_id=response.entry_id,
+            confidence=response.confidence,
+            candidates=response.candidates,
+            conversation_id=convo.id,
+            extra=response.extra,
+        )
+        logger.info(
+            "conversation %s: %s %s entry=%s confidence=%.3f candidates=%s in %.1f ms",
+            convo.id,
+            msg.channel,
+            outcome.kind.value,
+            outcome.entry_id,
+            outcome.confidence,
+            list(outcome.candidates),
+            (time.perf_counter() - started) * 1000,
+        )
+        return outcome
+
+    def _turn(self, msg: Incoming, state: dict[str, Any], status: str, stored: str) -> Turn:
+        text = clean(msg.text)
+        truncated = len(text) > MAX_TEXT
+        text = text[:MAX_TEXT]
+        command: str | None = None
+        choice = None
+        kind = msg.kind
+        if kind is Kind.TEXT:
+            stripped = text.strip()
+            command = _SLASH_COMMANDS.get(stripped.split("@")[0]) if stripped[:1] == "/" else None
+            offered = state.get("last_choices") or []
+            if stripped.isdigit() and 1 <= int(stripped) <= len(offered):
+                text, kind = str(offered[int(stripped) - 1]), Kind.CHOICE
+        if kind is Kind.CHOICE:
+            value = decode(text)
+            if value is not None and value.action == COMMAND:
+                command = value.argument
+            elif value is not None and value.action == SAY:
+                text = self._menu_text(value.argument, str(state.get("language") or stored))
+            else:
+                choice = value
+        current = str(state.get("language") or stored or "ja")
+        pressed = kind is Kind.CHOICE and (choice is not None or command is not None)
+        language = current if pressed else _language(text, msg.language, current)
+        return Turn(
+            incoming=msg,
+            text="" if pressed else text,
+            normalized=normalize(text),
+            language=language,
+            state=state,
+            status=status,
+            knowledge=self.knowledge,
+            truncated=truncated,
+            command=command,
+            choice=choice,
+        )
+
+    def _menu_text(self, index: str, language: str) -> str:
+        menu = self.knowledge.system.menu
+        if index.isdigit() and int(index) < len(menu):
+            return menu[int(index)].send.get(language)
+        return ""
+
+    async def _run(self, turn: Turn) -> Response:
+        for handler in self.handlers:
+            found = await handler.accepts(turn)
+            if found is None:
+                continue
+            result = await handler.handle(turn, found)
+            if result is NOT_HANDLED:
+                continue
+            return cast(Response, result)
+        msg = "no handler accepted the turn (the fallback handler must be last)"
+        raise RuntimeError(msg)
+
+
+def _language(text: str, hint: str | None, current: str) -> str:
+    """Reply in the language the citizen writes; else keep their current language."""
+    if looks_english(text):
+        return "en"
+    if has_japanese(text):
+        return "ja"
+    if hint in ("ja", "en"):
+        return hint
+    return current if current in ("ja", "en") else "ja"
+
+
+def _status(value: str | None) -> Any:
+    from bot.storage.records import ConversationStatus
+
+    return ConversationStatus(value) if value else None
+
+
+__all__ = ["STAFF", "WAITING", "Engine"]

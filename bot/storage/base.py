@@ -1,0 +1,214 @@
+"""The storage ports: repository protocols, the unit of work and the store.
+
+Usage::
+
+    async with store.unit() as unit:              # one transaction
+        user = await unit.users.get_or_create("line", "U123")
+        convo = await unit.conversations.open_for(user.id)
+        await unit.messages.add(convo.id, direction="in", author="citizen", text="ごみ")
+
+The unit commits when the block ends normally and rolls back when it raises. Keep network calls
+out of the block: SQLite has one writer, and a transaction held across an HTTP call blocks the
+others (store, commit, then send — or enqueue in the outbox).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.storage.records import (
+    Author,
+    Channel,
+    ConversationRecord,
+    ConversationStatus,
+    Direction,
+    EventRecord,
+    FeedbackRecord,
+    Language,
+    MessageKind,
+    MessageRecord,
+    OutboxRecord,
+    UserRecord,
+)
+
+__all__ = [
+    "ConversationRepo",
+    "FeedbackRepo",
+    "MessageRepo",
+    "OutboxRepo",
+    "Store",
+    "Unit",
+    "UserRepo",
+    "WebhookEventRepo",
+]
+
+
+class UserRepo(Protocol):
+    """Citizens, one row per (channel, external id)."""
+
+    async def get_or_create(
+        self,
+        channel: Channel,
+        external_id: str,
+        *,
+        language: Language | None = None,
+        display_name: str | None = None,
+    ) -> UserRecord:
+        """Return the user, creating it (race-safe) on first contact.
+
+        ``language`` and ``display_name`` only apply when the user is created.
+        """
+        ...
+
+    async def get(self, user_id: int) -> UserRecord | None:
+        """Return the user or ``None``."""
+        ...
+
+    async def set_language(self, user_id: int, language: Language) -> None:
+        """Set the user's language."""
+        ...
+
+    async def set_active(self, user_id: int, active: bool) -> None:
+        """Mark the user active or inactive (blocked the bot, unfollowed …)."""
+        ...
+
+    async def touch(self, user_id: int) -> None:
+        """Set ``last_seen_at`` to now."""
+        ...
+
+
+class ConversationRepo(Protocol):
+    """Conversations and the engine's per-conversation state."""
+
+    async def open_for(self, user_id: int) -> ConversationRecord:
+        """Return the user's latest conversation that is not closed, or start a new one."""
+        ...
+
+    async def get(self, conversation_id: int) -> ConversationRecord | None:
+        """Return the conversation or ``None``."""
+        ...
+
+    async def update(
+        self,
+        conversation_id: int,
+        *,
+        status: ConversationStatus | None = None,
+        state: dict[str, Any] | None = None,
+    ) -> ConversationRecord:
+        """Change the status and/or replace the whole state; bumps ``updated_at``."""
+        ...
+
+
+class MessageRepo(Protocol):
+    """The transcript of each conversation."""
+
+    async def add(
+        self,
+        conversation_id: int,
+        *,
+        direction: Direction,
+        author: Author,
+        text: str,
+        kind: MessageKind = "text",
+        payload: dict[str, Any] | None = None,
+        platform_id: str | None = None,
+    ) -> MessageRecord:
+        """Store one message."""
+        ...
+
+    async def recent(self, conversation_id: int, limit: int = 50) -> list[MessageRecord]:
+        """Return the last ``limit`` messages, oldest first."""
+        ...
+
+    async def count(self, conversation_id: int) -> int:
+        """Return how many messages the conversation has."""
+        ...
+
+
+class FeedbackRepo(Protocol):
+    """Citizens' verdicts on knowledge entries."""
+
+    async def add(
+        self, conversation_id: int, entry_id: str, helpful: bool, comment: str | None = None
+    ) -> FeedbackRecord:
+        """Store one verdict."""
+        ...
+
+    async def tally(self) -> dict[str, tuple[int, int]]:
+        """Return ``entry_id -> (helpful, not helpful)`` counts."""
+        ...
+
+
+class WebhookEventRepo(Protocol):
+    """Incoming platform events, stored before processing (idempotency and crash resume)."""
+
+    async def record(self, channel: Channel, event_id: str, payload: dict[str, Any]) -> bool:
+        """Store the event; ``True`` only the first time this (channel, event id) is seen."""
+        ...
+
+    async def mark_done(self, channel: Channel, event_id: str) -> None:
+        """Mark the event processed, counting the attempt."""
+        ...
+
+    async def mark_failed(self, channel: Channel, event_id: str, error: str) -> None:
+        """Mark the event failed, keeping the error and counting the attempt."""
+        ...
+
+    async def pending(self, limit: int = 100) -> list[EventRecord]:
+        """Return unprocessed events, oldest first."""
+        ...
+
+
+class OutboxRepo(Protocol):
+    """Messages to send to citizens, retried until sent or given up."""
+
+    async def enqueue(self, channel: Channel, recipient: str, payload: dict[str, Any]) -> int:
+        """Queue a message, due now; return its id."""
+        ...
+
+    async def due(self, now: dt.datetime, limit: int = 50) -> list[OutboxRecord]:
+        """Return pending messages whose ``next_attempt_at <= now``, earliest first."""
+        ...
+
+    async def mark_sent(self, outbox_id: int) -> None:
+        """Mark the message sent, counting the attempt."""
+        ...
+
+    async def retry_later(self, outbox_id: int, error: str, next_attempt_at: dt.datetime) -> None:
+        """Count a failed attempt and schedule the next one."""
+        ...
+
+    async def give_up(self, outbox_id: int, error: str) -> None:
+        """Count a failed attempt and stop retrying (status failed)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One transaction's repositories."""
+
+    users: UserRepo
+    conversations: ConversationRepo
+    messages: MessageRepo
+    feedback: FeedbackRepo
+    events: WebhookEventRepo
+    outbox: OutboxRepo
+
+
+class Store(Protocol):
+    """Where units of work come from."""
+
+    def unit(self) -> AbstractAsyncContextManager[Unit]:
+        """Open one transaction: commit on normal exit, roll back on exception."""
+        ...
+
+    async def ping(self) -> bool:
+        """Return whether the database answers."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...

@@ -1,0 +1,174 @@
+"""Engine, store and migrations.
+
+Usage::
+
+    url = default_database_url()          # or settings.database_url
+    await migrate(url)                    # Alembic ``upgrade head``, at start-up
+    store = create_store(url)
+    async with store.unit() as unit:
+        ...
+    await store.close()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event, make_url, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from bot.storage.base import Unit
+from bot.storage.repositories import sql_unit
+
+__all__ = [
+    "MIGRATIONS_DIR",
+    "SqlStore",
+    "alembic_config",
+    "create_engine",
+    "create_store",
+    "default_database_url",
+    "ensure_sqlite_directory",
+    "migrate",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Alembic's script directory, inside the package so that it ships with it.
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+_SQLITE_PRAGMAS = (
+    "journal_mode=WAL",
+    "synchronous=NORMAL",
+    "foreign_keys=ON",
+    "busy_timeout=15000",
+)
+_PING_TIMEOUT_S = 5.0
+
+
+def default_database_url() -> str:
+    """Return the SQLite file ``./var/citybot.db`` under the current directory, as a URL."""
+    return f"sqlite+aiosqlite:///{Path.cwd() / 'var' / 'citybot.db'}"
+
+
+def ensure_sqlite_directory(url: str) -> None:
+    """Create the directory of a SQLite database file if it does not exist yet."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return
+    if database.startswith("file:"):  # a URI filename; its options are the caller's business
+        return
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Apply WAL, foreign keys and a busy timeout to every new SQLite connection."""
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(f"PRAGMA {pragma}")
+    finally:
+        cursor.close()
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """Return an async engine set up for our two databases.
+
+    JSON is written with ``ensure_ascii=False`` (Japanese stays readable); SQLite connections
+    get WAL, ``synchronous=NORMAL``, foreign keys and a 15 s busy timeout, so concurrent writers
+    wait for each other instead of failing with "database is locked".
+    """
+    ensure_sqlite_directory(url)
+    is_sqlite = make_url(url).get_backend_name() == "sqlite"
+    if is_sqlite:
+        kwargs.setdefault("connect_args", {}).setdefault("timeout", 15)
+    engine = create_async_engine(
+        url, json_serializer=functools.partial(json.dumps, ensure_ascii=False), **kwargs
+    )
+    if is_sqlite:
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class SqlStore:
+    """A :class:`bot.storage.base.Store` backed by SQLite or PostgreSQL."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        """Hand out sessions of ``engine``; objects stay readable after commit."""
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine, for maintenance (tests, health checks)."""
+        return self._engine
+
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[Unit]:
+        """Open one transaction: commit on normal exit, roll back on exception."""
+        session: AsyncSession
+        async with self._sessions() as session, session.begin():
+            yield sql_unit(session)
+
+    async def ping(self) -> bool:
+        """Return whether the database answers ``SELECT 1`` within a few seconds."""
+        try:
+            async with asyncio.timeout(_PING_TIMEOUT_S), self._engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (OSError, SQLAlchemyError) as exc:  # TimeoutError is an OSError
+            logger.warning("database ping failed: %s", type(exc).__name__)
+            return False
+        return True
+
+    async def close(self) -> None:
+        """Close every pooled connection."""
+        await self._engine.dispose()
+
+
+def create_store(url: str) -> SqlStore:
+    """Return a :class:`SqlStore` for ``url`` (``sqlite+aiosqlite:///…`` or ``postgresql+asyncpg://…``)."""
+    return SqlStore(create_engine(url))
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """Return an Alembic configuration built in code: no ``alembic.ini`` needed."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+async def migrate(url: str) -> None:
+    """Bring the database at ``url`` to the newest schema (Alembic ``upgrade head``).
+
+    The migration runs on a connection opened here and handed to ``env.py`` through
+    ``config.attributes``, so it works inside a running event loop.
+    """
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_upgrade_head)
+    finally:
+        await engine.dispose()
+
+
+def _upgrade_head(connection: Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")

@@ -1,0 +1,442 @@
+"""SQLAlchemy implementations of the repositories, each working inside one ``AsyncSession``.
+
+The caller owns the transaction (:meth:`bot.storage.db.SqlStore.unit`); nothing here commits.
+Every method returns records, never ORM objects.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from typing import Any, TypeVar
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.base import Unit
+from bot.storage.checks import (
+    check_author,
+    check_channel,
+    check_direction,
+    check_kind,
+    check_language,
+    check_limit,
+)
+from bot.storage.convert import (
+    conversation_record,
+    event_record,
+    feedback_record,
+    message_record,
+    outbox_record,
+    user_record,
+)
+from bot.storage.errors import RecordNotFoundError, StorageError
+from bot.storage.models import Base, Conversation, Feedback, Message, Outbox, User, WebhookEvent
+from bot.storage.records import (
+    Author,
+    Channel,
+    ConversationRecord,
+    ConversationStatus,
+    Direction,
+    EventRecord,
+    EventStatus,
+    FeedbackRecord,
+    Language,
+    MessageKind,
+    MessageRecord,
+    OutboxRecord,
+    OutboxStatus,
+    UserRecord,
+)
+from bot.storage.types import require_aware, utcnow
+
+__all__ = [
+    "SqlConversationRepo",
+    "SqlFeedbackRepo",
+    "SqlMessageRepo",
+    "SqlOutboxRepo",
+    "SqlUserRepo",
+    "SqlWebhookEventRepo",
+    "sql_unit",
+]
+
+_M = TypeVar("_M", bound=Base)
+
+
+def sql_unit(session: AsyncSession) -> Unit:
+    """Return the repositories bound to ``session``."""
+    return Unit(
+        users=SqlUserRepo(session),
+        conversations=SqlConversationRepo(session),
+        messages=SqlMessageRepo(session),
+        feedback=SqlFeedbackRepo(session),
+        events=SqlWebhookEventRepo(session),
+        outbox=SqlOutboxRepo(session),
+    )
+
+
+def _insert(session: AsyncSession, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    """Return the dialect's INSERT, which knows ``ON CONFLICT DO NOTHING``."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(model)
+    if name == "sqlite":
+        return sqlite.insert(model)
+    msg = f"unsupported database dialect {name!r} (expected postgresql or sqlite)"
+    raise StorageError(msg)
+
+
+async def _load(session: AsyncSession, model: type[_M], key: int) -> _M:
+    """Return the row with primary key ``key``, or raise :class:`RecordNotFoundError`."""
+    row = await session.get(model, key)
+    if row is None:
+        raise RecordNotFoundError(model.__tablename__, key)
+    return row
+
+
+class SqlUserRepo:
+    """Users in SQL."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        """Work inside ``session``."""
+        self._session = session
+
+    async def get_or_create(
+        self,
+        channel: Channel,
+        external_id: str,
+        *,
+        language: Language | None = None,
+        display_name: str | None = None,
+    ) -> UserRecord:
+        """Return the user, creating it on first contact.
+
+        ``INSERT … ON CONFLICT DO NOTHING`` then ``SELECT``: two concurrent first messages of
+        one user create one row, and neither transaction fails.
+        """
+        check_channel(channel)
+        if language is not None:
+            check_language(language)
+        now = utcnow()
+        stmt = (
+            _insert(self._session, User)
+            .values(
+                channel=channel,
+                external_id=external_id,
+                display_name=display_name,
+                language=language or "ja",
+                active=True,
+                created_at=now,
+                last_seen_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        )
+        await self._session.execute(stmt)
+        row = await self._session.scalar(
+            select(User).where(User.channel == channel, User.external_id == external_id)
+        )
+        if row is None:  # pragma: no cover - the insert or the conflicting row guarantees it
+            msg = f"user {channel}:{external_id} vanished after insert"
+            raise StorageError(msg)
+        return user_record(row)
+
+    async def get(self, user_id: int) -> UserRecord | None:
+        """Return the user or ``None``."""
+        row = await self._session.get(User, user_id)
+        return None if row is None else user_record(row)
+
+    async def set_language(self, user_id: int, language: Language) -> None:
+        """Set the user's language."""
+        check_language(language)
+        (await _load(self._session, User, user_id)).language = language
+        await self._session.flush()
+
+    async def set_active(self, user_id: int, active: bool) -> None:
+        """Mark the user active or inactive."""
+        (await _load(self._session, User, user_id)).active = active
+        await self._session.flush()
+
+    async def touch(self, user_id: int) -> None:
+        """Set ``last_seen_at`` to now."""
+        (await _load(self._session, User, user_id)).last_seen_at = utcnow()
+        await self._session.flush()
+
+
+class SqlConversationRepo:
+    """Conversations in SQL."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        """Work inside ``session``."""
+        self._session = session
+
+    async def open_for(self, user_id: int) -> ConversationRecord:
+        """Return the user's latest conversation that is not closed, or start a new one."""
+        await _load(self._session, User, user_id)
+        row = await self._session.scalar(
+            select(Conversation)
+            .where(
+                Conversation.user_id == user_id,
+                Conversation.status != ConversationStatus.CLOSED,
+            )
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        )
+        if row is None:
+            now = utcnow()
+            row = Conversation(
+                user_id=user_id,
+                status=ConversationStatus.BOT,
+                state={},
+                created_at=now,
+                updated_at=now,
+            )
+            self._session.add(row)
+            await self._session.flush()
+        return conversation_record(row)
+
+    async def get(self, conversation_id: int) -> ConversationRecord | None:
+        """Return the conversation or ``None``."""
+        row = await self._session.get(Conversation, conversation_id)
+        return None if row is None else conversation_record(row)
+
+    async def update(
+        self,
+        conversation_id: int,
+        *,
+        status: ConversationStatus | None = None,
+        state: dict[str, Any] | None = None,
+    ) -> ConversationRecord:
+        """Change the status and/or replace the whole state; bumps ``updated_at``."""
+        row = await _load(self._session, Conversation, conversation_id)
+        if status is not None:
+            row.status = ConversationStatus(status)
+        if state is not None:
+            row.state = copy.deepcopy(state)
+        row.updated_at = utcnow()
+        await self._session.flush()
+        return conversation_record(row)
+
+
+class SqlMessageRepo:
+    """Messages in SQL."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        """Work inside ``session``."""
+        self._session = session
+
+    async def add(
+        self,
+        conversation_id: int,
+        *,
+        direction: Direction,
+        author: Author,
+        text: str,
+        kind: MessageKind = "text",
+        payload: dict[str, Any] | None = None,
+        platform_id: str | None = None,
+    ) -> MessageRecord:
+        """Store one message."""
+        check_direction(direction)
+        check_author(author)
+        check_kind(kind)
+        await _load(self._session, Conversation, conversation_id)
+        row = Message(
+            conversation_id=conversation_id,
+            direction=direction,
+            author=author,
+            kind=kind,
+            text=text,
+            payload=copy.deepcopy(payload),
+            platform_id=platform_id,
+            created_at=utcnow(),
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return message_record(row)
+
+    async def recent(self, conversation_id: int, limit: int = 50) -> list[MessageRecord]:
+        """Return the last ``limit`` messages, oldest first."""
+        check_limit(limit)
+        rows = await self._session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation_id)
+            .order_by(Message.id.desc())
+            .limit(limit)
+        )
+        return [message_record(row) for row in reversed(rows.all())]
+
+    async def count(self, conversation_id: int) -> int:
+        """Return how many messages the conversation has."""
+        total = await self._session.scalar(
+            select(func.count(Message.id)).where(Message.conversation_id == conversation_id)
+        )
+        return int(total or 0)
+
+
+class SqlFeedbackRepo:
+    """Feedback in SQL."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        """Work inside ``session``."""
+        self._session = session
+
+    async def add(
+        self, conversation_id: int, entry_id: str, helpful: bool, comment: str | None = None
+    ) -> FeedbackRecord:
+        """Store one verdict."""
+        await _load(self._session, Conversation, conversation_id)
+        row = Feedback(
+            conversation_id=conversation_id,
+            entry_id=entry_id,
+            helpful=helpful,
+            comment=comment,
+            created_at=utcnow(),
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return feedback_record(row)
+
+    async def tally(self) -> dict[str, tuple[int, int]]:
+        """Return ``entry_id -> (helpful, not helpful)`` counts."""
+        yes = func.sum(case((Feedback.helpful.is_(True), 1), else_=0))
+        no = func.sum(case((Feedback.helpful.is_(True), 0), else_=1))
+        rows = await self._session.execute(
+            select(Feedback.entry_id, yes, no).group_by(Feedback.entry_id)
+        )
+        return {entry: (int(y), int(n)) for entry, y, n in rows}
+
+
+class SqlWebhookEventRepo:
+    """Webhook events in SQL."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        """Work inside ``session``."""
+        self._session = session
+
+    async def record(self, channel: Channel, event_id: str, payload: dict[str, Any]) -> bool:
+        """Store the event; ``True`` only the first time.
+
+        ``ON CONFLICT DO NOTHING RETURNING id`` returns a row only to the inserting transaction,
+        so of any number of concurrent duplicate deliveries exactly one sees ``True``.
+        """
+        check_channel(channel)
+        stmt = (
+            _insert(self._session, WebhookEvent)
+            .values(
+                channel=channel,
+                event_id=event_id,
+                payload=copy.deepcopy(payload),
+                status=EventStatus.PENDING,
+                attempts=0,
+                received_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["channel", "event_id"])
+            .returning(WebhookEvent.id)
+        )
+        return (await self._session.execute(stmt)).scalar_one_or_none() is not None
+
+    async def _set(self, channel: Channel, event_id: str, **values: Any) -> None:
+        stmt = (
+            update(WebhookEvent)
+            .where(WebhookEvent.channel == channel, WebhookEvent.event_id == event_id)
+            .values(**values)
+            .returning(WebhookEvent.id)
+            .execution_options(synchronize_session="fetch")
+        )
+        if (await self._session.execute(stmt)).scalar_one_or_none() is None:
+            raise RecordNotFoundError(WebhookEvent.__tablename__, (channel, event_id))
+
+    async def mark_done(self, channel: Channel, event_id: str) -> None:
+        """Mark the event processed."""
+        await self._set(
+            channel,
+            event_id,
+            status=EventStatus.DONE,
+            attempts=WebhookEvent.attempts + 1,
+            processed_at=utcnow(),
+        )
+
+    async def mark_failed(self, channel: Channel, event_id: str, error: str) -> None:
+        """Mark the event failed, keeping the error and counting the attempt."""
+        await self._set(
+            channel,
+            event_id,
+            status=EventStatus.FAILED,
+            attempts=WebhookEvent.attempts + 1,
+            processed_at=utcnow(),
+            last_error=error,
+        )
+
+    async def pending(self, limit: int = 100) -> list[EventRecord]:
+        """Return unprocessed events, oldest first."""
+        check_limit(limit)
+        rows = await self._session.scalars(
+            select(WebhookEvent)
+            .where(WebhookEvent.status == EventStatus.PENDING)
+            .order_by(WebhookEvent.received_at, WebhookEvent.id)
+            .limit(limit)
+        )
+        return [event_record(row) for row in rows]
+
+
+class SqlOutboxRepo:
+    """Outbox in SQL."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        """Work inside ``session``."""
+        self._session = session
+
+    async def enqueue(self, channel: Channel, recipient: str, payload: dict[str, Any]) -> int:
+        """Queue a message, due now; return its id."""
+        check_channel(channel)
+        now = utcnow()
+        row = Outbox(
+            channel=channel,
+            recipient=recipient,
+            payload=copy.deepcopy(payload),
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return row.id
+
+    async def due(self, now: dt.datetime, limit: int = 50) -> list[OutboxRecord]:
+        """Return pending messages whose ``next_attempt_at <= now``, earliest first."""
+        now = require_aware(now, "now")
+        check_limit(limit)
+        rows = await self._session.scalars(
+            select(Outbox)
+            .where(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now)
+            .order_by(Outbox.next_attempt_at, Outbox.id)
+            .limit(limit)
+        )
+        return [outbox_record(row) for row in rows]
+
+    async def mark_sent(self, outbox_id: int) -> None:
+        """Mark the message sent."""
+        row = await _load(self._session, Outbox, outbox_id)
+        row.status = OutboxStatus.SENT
+        row.attempts += 1
+        row.sent_at = utcnow()
+        await self._session.flush()
+
+    async def retry_later(self, outbox_id: int, error: str, next_attempt_at: dt.datetime) -> None:
+        """Count a failed attempt and schedule the next one."""
+        next_attempt_at = require_aware(next_attempt_at, "next_attempt_at")
+        row = await _load(self._session, Outbox, outbox_id)
+        row.attempts += 1
+        row.last_error = error
+        row.next_attempt_at = next_attempt_at
+        await self._session.flush()
+
+    async def give_up(self, outbox_id: int, error: str) -> None:
+        """Count a failed attempt and stop retrying (status failed)."""
+        row = await _load(self._session, Outbox, outbox_id)
+        row.status = OutboxStatus.FAILED
+        row.attempts += 1
+        row.last_error = error
+        await self._session.flush()

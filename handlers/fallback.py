@@ -1,0 +1,36 @@
+"""Nothing fitted: say so honestly, suggest how to rephrase, and offer a person."""
+
+from __future__ import annotations
+
+from bot.choices import encode_command
+from bot.messages import OutcomeKind, Reply
+from handlers.base import Response, Turn
+from intents.decide import Decision
+
+
+class FallbackHandler:
+    name = "fallback"
+
+    async def accepts(self, turn: Turn) -> bool:
+        return True
+
+    async def handle(self, turn: Turn, found: bool) -> Response:
+        failures = int(turn.state.get("failures", 0)) + 1
+        turn.state["failures"] = failures
+        decision = turn.state.pop("_decision", None)
+        confidence = decision.confidence if isinstance(decision, Decision) else 0.0
+        scored = (
+            tuple((c.entry_id, round(c.score, 4)) for c in decision.candidates)
+            if isinstance(decision, Decision)
+            else ()
+        )
+        key = "fallback_again" if failures >= 2 else "fallback"
+        staff = turn.option("choice_staff", encode_command("staff"))
+        helper = turn.option("choice_help", encode_command("help"))
+        return Response(
+            OutcomeKind.FALLBACK,
+            (Reply(turn.say(key), (staff, helper)),),
+            confidence=confidence,
+            candidates=scored,
+            extra={"failures": failures},
+        )

@@ -1,0 +1,218 @@
+"""Turn a text into matching features: content words, a kana reading, English words.
+
+SudachiPy (mode A, core dictionary) supplies normalized word forms and readings, so that
+はいしゃ, ﾊｲｼｬ and 歯医者 share one reading and 引越し/引っ越し share one word.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sudachipy import Dictionary, SplitMode, Tokenizer
+
+from intents.normalize import ascii_words, clean, fold_small_kana, to_hiragana
+
+# Parts of speech that carry a topic; particles, auxiliaries, symbols, pronouns do not.
+_CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "接尾辞", "接頭辞"})
+# Normalized forms that appear in every kind of question (hiragana-folded).
+_STOP_WORDS = frozenset(
+    to_hiragana(w)
+    for w in """
+    為る 有る 居る 成る 出来る 言う 思う 良い いい 教える 方法 知る 事 物 時 方 様 場合 何 分かる
+    下さる 頂く 貰う 願う 御 お ご いる ある なる する くる 行く 来る 見る やる 欲しい ない 無い
+    よう こと もの ところ ため 今 さん 様々 について 的 等 くれる みる おく しまう たい 問い合わせ
+    質問 確認 聞く 尋ねる 方々 感じ どう どこ いつ 誰 幾ら
+    """.split()
+)
+_EN_STOP = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "for",
+        "in",
+        "on",
+        "at",
+        "by",
+        "with",
+        "from",
+        "and",
+        "or",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "am",
+        "do",
+        "does",
+        "did",
+        "i",
+        "you",
+        "we",
+        "they",
+        "he",
+        "she",
+        "it",
+        "my",
+        "your",
+        "our",
+        "their",
+        "me",
+        "us",
+        "them",
+        "this",
+        "that",
+        "these",
+        "those",
+        "what",
+        "which",
+        "who",
+        "how",
+        "when",
+        "where",
+        "why",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "have",
+        "has",
+        "had",
+        "get",
+        "got",
+        "please",
+        "tell",
+        "want",
+        "need",
+        "know",
+        "about",
+        "there",
+        "here",
+        "any",
+        "some",
+        "if",
+        "so",
+        "not",
+        "no",
+        "yes",
+        "into",
+        "out",
+        "up",
+        "just",
+        "city",
+        "hall",
+        "asahikawa",
+        "s",
+    ]
+)
+_SYMBOL_POS = frozenset({"補助記号", "空白"})
+_ASCII_RE = re.compile(r"^[\x00-\x7f]+$")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Features of one text, ready to look up in an index."""
+
+    words: tuple[str, ...]
+    reading: str
+    english: tuple[str, ...]
+
+
+def stem_english(word: str) -> str:
+    """A deliberately small stemmer: plural and -ing/-ed endings."""
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: len(word) - len(suffix)] + keep
+    return word
+
+
+class Synonyms:
+    """Text-level canonicalisation of orthographic variants and synonyms.
+
+    Each group maps every variant to its first member, longest variant first, so 保育所 and
+    保育施設 both read 保育園 and ゴミ reads ごみ, on the knowledge side and the query side alike.
+    """
+
+    def __init__(self, groups: Iterable[Iterable[str]] = ()) -> None:
+        mapping: dict[str, str] = {}
+        for group in groups:
+            members = [clean(m) for m in group if m.strip()]
+            if not members:
+                continue
+            canonical = members[0]
+            for variant in members[1:]:
+                if variant != canonical:
+                    mapping[variant] = canonical
+        self._mapping = mapping
+        variants = sorted(mapping, key=len, reverse=True)
+        self._pattern = re.compile("|".join(re.escape(v) for v in variants)) if variants else None
+
+    def apply(self, text: str) -> str:
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda m: self._mapping[m.group(0)], text)
+
+    @property
+    def mapping(self) -> Mapping[str, str]:
+        return self._mapping
+
+
+@lru_cache(maxsize=1)
+def _dictionary() -> Dictionary:
+    return Dictionary(dict="core")
+
+
+_local = threading.local()
+
+
+def _tokenizer() -> Tokenizer:
+    """One Sudachi tokenizer per thread: tokenizers are not safe to share across threads."""
+    tokenizer: Tokenizer | None = getattr(_local, "tokenizer", None)
+    if tokenizer is None:
+        tokenizer = _dictionary().tokenizer()
+        _local.tokenizer = tokenizer
+    return tokenizer
+
+
+class Analyzer:
+    """Sudachi-backed analysis; cheap to call, one instance per matcher."""
+
+    def __init__(self, synonyms: Synonyms | None = None) -> None:
+        self.synonyms = synonyms or Synonyms()
+
+    def analyze(self, text: str) -> Analysis:
+        cleaned = self.synonyms.apply(clean(text))
+        # Sudachi refuses inputs over ~49 KB; citizen texts are far shorter, so cap generously.
+        cleaned = cleaned[:4000]
+        words: list[str] = []
+        reading: list[str] = []
+        for morpheme in _tokenizer().tokenize(cleaned, SplitMode.A):
+            surface = morpheme.surface()
+            pos = morpheme.part_of_speech()[0]
+            if pos in _SYMBOL_POS or _ASCII_RE.match(surface):
+                if pos not in _SYMBOL_POS:
+                    reading.append(" ")
+                continue
+            kana = to_hiragana(morpheme.reading_form())
+            reading.append(kana if kana != "きごう" else " ")
+            if pos in _CONTENT_POS and morpheme.part_of_speech()[1] != "数詞":
+                word = to_hiragana(morpheme.normalized_form())
+                if word not in _STOP_WORDS:
+                    words.append(word)
+        english = tuple(
+            stem_english(w) for w in ascii_words(cleaned) if w not in _EN_STOP and len(w) > 1
+        )
+        return Analysis(tuple(words), fold_small_kana("".join(reading)), english)

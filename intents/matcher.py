@@ -1,0 +1,212 @@
+"""Rank knowledge entries for a citizen's question.
+
+Two regimes, fused into one score in [0, 1]:
+
+* term-weighted retrieval (BM25) over content words, kana-reading bigrams and English words of
+  every entry's questions, keywords and answer — it ranks long, conversational questions;
+* rapidfuzz similarity in kana-reading space on the retrieval's top candidates — it rescues short,
+  hiragana-only and typo-laden queries (はいしゃ, ｿﾀﾞｲｺﾞﾐ, 住民表).
+
+Usage::
+
+    matcher = Matcher.build(documents, synonyms)
+    matcher.rank("粗大ごみを出したい", k=3)   # [Candidate("proc.bulky_waste_request", 0.83), …]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from intents.analyzer import Analysis, Analyzer, Synonyms
+from intents.index import Field, FloatArray, TermIndex, char_ngrams
+
+
+@dataclass(frozen=True)
+class Document:
+    """What the matcher needs of an entry; built from YAML entries or a JSONL FAQ."""
+
+    id: str
+    questions: tuple[str, ...]
+    keywords: tuple[str, ...] = ()
+    body: str = ""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry_id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class MatchWeights:
+    """The knobs of the fusion; chosen on the evaluation set (see docs/benchmarks.md)."""
+
+    word: float = 0.55
+    reading: float = 0.35
+    english: float = 0.10
+    both_fields: float = 1.0
+    question_field: float = 0.5
+    fuzzy_short: float = 0.45
+    fuzzy_long: float = 0.15
+    short_reading: int = 12
+    candidates: int = 40
+    use_fuzzy: bool = True
+    use_reading: bool = True
+    use_words: bool = True
+
+
+@dataclass(frozen=True)
+class _FuzzyTable:
+    """Short strings (question readings) grouped by document: doc d owns [start[d], start[d+1])."""
+
+    strings: list[str]
+    start: np.ndarray
+
+    @classmethod
+    def build(cls, strings: list[str], owners: list[int], n_docs: int) -> _FuzzyTable:
+        counts = np.bincount(np.asarray(owners, dtype=np.int64), minlength=n_docs)
+        start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        return cls(strings, start)
+
+    def best(self, query: str, docs: np.ndarray) -> FloatArray:
+        """For each document in ``docs``, its best WRatio similarity to ``query`` (0..1)."""
+        result = np.zeros(docs.size, dtype=np.float32)
+        if not query:
+            return result
+        slots: list[int] = []
+        choices: list[str] = []
+        for slot, doc in enumerate(docs):
+            lo, hi = int(self.start[doc]), int(self.start[doc + 1])
+            choices.extend(self.strings[lo:hi])
+            slots.extend([slot] * (hi - lo))
+        if not choices:
+            return result
+        sims = process.cdist([query], choices, scorer=fuzz.WRatio, dtype=np.float32)[0] / 100
+        np.maximum.at(result, np.asarray(slots, dtype=np.int64), sims)
+        return result
+
+
+@dataclass
+class Matcher:
+    """An index over documents; ``rank`` is pure CPU work and safe to call from threads."""
+
+    ids: list[str]
+    analyzer: Analyzer
+    words: TermIndex
+    readings: TermIndex
+    english: TermIndex
+    fuzzy: _FuzzyTable
+    fuzzy_english: _FuzzyTable
+    weights: MatchWeights = field(default_factory=MatchWeights)
+
+    @classmethod
+    def build(
+        cls,
+        documents: Sequence[Document],
+        synonyms: Synonyms | None = None,
+        weights: MatchWeights | None = None,
+    ) -> Matcher:
+        weights = weights or MatchWeights()
+        analyzer = Analyzer(synonyms)
+        q_words: list[list[str]] = []
+        a_words: list[list[str]] = []
+        q_grams: list[list[str]] = []
+        a_grams: list[list[str]] = []
+        q_en: list[list[str]] = []
+        a_en: list[list[str]] = []
+        fuzzy_strings: list[str] = []
+        owners: list[int] = []
+        fuzzy_en: list[str] = []
+        en_owners: list[int] = []
+        for number, doc in enumerate(documents):
+            short = [analyzer.analyze(t) for t in (*doc.questions, *doc.keywords)]
+            body = analyzer.analyze(doc.body) if doc.body else Analysis((), "", ())
+            q_words.append([w for a in short for w in a.words])
+            a_words.append(list(body.words))
+            q_grams.append([g for a in short for g in char_ngrams(a.reading)])
+            a_grams.append(char_ngrams(body.reading))
+            q_en.append([w for a in short for w in a.english])
+            a_en.append(list(body.english))
+            for analysis in short:
+                reading = analysis.reading.replace(" ", "")
+                if reading:
+                    fuzzy_strings.append(reading)
+                    owners.append(number)
+                if analysis.english:
+                    fuzzy_en.append(" ".join(analysis.english))
+                    en_owners.append(number)
+
+        def index(q: list[list[str]], a: list[list[str]]) -> TermIndex:
+            both = [x + y for x, y in zip(q, a, strict=True)]
+            return TermIndex([Field(weights.both_fields, both), Field(weights.question_field, q)])
+
+        return cls(
+            ids=[d.id for d in documents],
+            analyzer=analyzer,
+            words=index(q_words, a_words),
+            readings=index(q_grams, a_grams),
+            english=index(q_en, a_en),
+            fuzzy=_FuzzyTable.build(fuzzy_strings, owners, len(documents)),
+            fuzzy_english=_FuzzyTable.build(fuzzy_en, en_owners, len(documents)),
+            weights=weights,
+        )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def rank(self, query: str, k: int = 3) -> list[Candidate]:
+        """The k best entries for a query, best first, each with a score in [0, 1]."""
+        if not self.ids:
+            return []
+        analysis = self.analyzer.analyze(query)
+        retrieval, english_query = self._retrieve(analysis)
+        if not retrieval.any():
+            return []
+        w = self.weights
+        n_candidates = min(max(w.candidates, k), len(self.ids))
+        top = np.argpartition(-retrieval, n_candidates - 1)[:n_candidates]
+        top = top[retrieval[top] > 0]
+        scores = retrieval[top]
+        if w.use_fuzzy and top.size:
+            fuzzy = self._fuzzy(analysis, top, english_query)
+            short = len(analysis.reading.replace(" ", "")) <= w.short_reading or english_query
+            lam = w.fuzzy_short if short else w.fuzzy_long
+            scores = (1 - lam) * scores + lam * fuzzy
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [
+            Candidate(self.ids[int(top[i])], float(min(1.0, max(0.0, scores[i])))) for i in order
+        ]
+
+    def _retrieve(self, analysis: Analysis) -> tuple[FloatArray, bool]:
+        """Fused, coverage-normalised retrieval scores for every document."""
+        w = self.weights
+        english_query = bool(analysis.english) and not analysis.words
+        total = np.zeros(len(self.ids), dtype=np.float32)
+        if english_query:
+            scores, ceiling = self.english.score(analysis.english)
+            return (scores / ceiling if ceiling else total), True
+        parts: list[tuple[float, TermIndex, list[str]]] = []
+        if w.use_words:
+            parts.append((w.word, self.words, list(analysis.words)))
+        if w.use_reading:
+            parts.append((w.reading, self.readings, char_ngrams(analysis.reading)))
+        parts.append((w.english, self.english, list(analysis.english)))
+        used = 0.0
+        for weight, idx, terms in parts:
+            if not terms:
+                continue
+            scores, ceiling = idx.score(terms)
+            if ceiling:
+                total += weight * scores / ceiling
+                used += weight
+        return (total / used if used else total), False
+
+    def _fuzzy(self, analysis: Analysis, top: np.ndarray, english_query: bool) -> FloatArray:
+        """Best rapidfuzz similarity (0..1) of the query to each candidate's questions."""
+        if english_query:
+            return self.fuzzy_english.best(" ".join(analysis.english), top)
+        return self.fuzzy.best(analysis.reading.replace(" ", ""), top)

@@ -1,0 +1,105 @@
+"""``citybot kb check``: validate the knowledge base and report colliding questions.
+
+A collision is a question of one entry that the matcher ranks under a different entry: the
+citizen who asks it that way gets the other answer. Like a keyword shared by two intents, it is
+reported so that the maintainer can reword, merge or add keywords.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.errors import KnowledgeError
+from intents.analyzer import Synonyms
+from intents.matcher import Matcher
+from knowledge.documents import entry_documents
+from knowledge.loader import KnowledgeBase, load_knowledge
+from knowledge.system import SystemTexts, load_system
+
+
+@dataclass(frozen=True)
+class Collision:
+    entry_id: str
+    question: str
+    winner: str
+    winner_score: float
+    own_score: float | None
+
+
+@dataclass(frozen=True)
+class Report:
+    kb: KnowledgeBase | None
+    system: SystemTexts | None
+    errors: list[str]
+    collisions: list[Collision]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def find_collisions(kb: KnowledgeBase, synonyms: Synonyms | None = None) -> list[Collision]:
+    matcher = Matcher.build(entry_documents(kb), synonyms)
+    found: list[Collision] = []
+    for entry in kb:
+        for question in entry.questions:
+            ranked = matcher.rank(question, k=5)
+            if not ranked or ranked[0].entry_id == entry.id:
+                continue
+            own = next((c.score for c in ranked if c.entry_id == entry.id), None)
+            found.append(Collision(entry.id, question, ranked[0].entry_id, ranked[0].score, own))
+    return found
+
+
+def check(
+    data_dir: Path | str | None = None,
+    system_dir: Path | str | None = None,
+    collisions: bool = True,
+) -> Report:
+    errors: list[str] = []
+    kb: KnowledgeBase | None = None
+    system: SystemTexts | None = None
+    try:
+        kb = load_knowledge(data_dir)
+    except KnowledgeError as exc:
+        errors.extend(str(p) for p in exc.problems)
+    try:
+        system = load_system(system_dir)
+    except KnowledgeError as exc:
+        errors.extend(str(p) for p in exc.problems)
+    found: list[Collision] = []
+    if kb is not None and collisions:
+        groups = system.synonym_groups if system else ()
+        found = find_collisions(kb, Synonyms(groups))
+    return Report(kb, system, errors, found)
+
+
+def format_report(report: Report, review: bool = False) -> Iterable[str]:
+    for error in report.errors:
+        yield f"ERROR {error}"
+    for c in report.collisions:
+        own = f"{c.own_score:.2f}" if c.own_score is not None else "not in top 5"
+        yield (
+            f"COLLISION {c.entry_id}: {c.question!r} ranks {c.winner} first "
+            f"({c.winner_score:.2f}; own {own})"
+        )
+    kb = report.kb
+    if kb is not None and review:
+        for entry in kb.needing_review():
+            yield f"REVIEW {entry.id} ({kb.files[entry.id]}): " + " / ".join(entry.review)
+    if kb is not None:
+        kinds: dict[str, int] = {}
+        for entry in kb:
+            kinds[entry.kind] = kinds.get(entry.kind, 0) + 1
+        summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+        questions = sum(len(e.questions) for e in kb)
+        yield (
+            f"{len(kb)} entries ({summary}), {questions} questions, "
+            f"{len(kb.categories)} categories; {len(report.collisions)} collisions; "
+            f"{len(kb.needing_review())} entries with review items; "
+            f"{len(report.errors)} errors"
+        )
+    else:
+        yield f"{len(report.errors)} errors"

@@ -1,0 +1,116 @@
+"""The bot's own texts and rules: ``knowledge/system/*.yaml`` (messages, rules, synonyms)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from intents.normalize import clean, to_hiragana
+from knowledge.loader import KnowledgeError, Problem
+from knowledge.schema import Text
+
+SYSTEM_DIR = Path(__file__).resolve().parent / "system"
+
+RULE_NAMES = (
+    "emergency",
+    "handoff",
+    "bot_back",
+    "greeting",
+    "help",
+    "thanks",
+    "english",
+    "japanese",
+    "cancel",
+)
+
+
+class MenuItem(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    label: Text
+    send: Text
+
+
+class MessagesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    messages: dict[str, Text]
+    menu: list[MenuItem] = Field(min_length=1)
+
+
+class RulesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    rules: dict[str, list[str]]
+
+
+class SynonymsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    groups: list[list[str]]
+
+
+@dataclass(frozen=True)
+class SystemTexts:
+    """Messages, menu, rule patterns and synonym groups, validated."""
+
+    messages: dict[str, Text]
+    menu: tuple[MenuItem, ...]
+    rules: dict[str, tuple[re.Pattern[str], ...]]
+    synonym_groups: tuple[tuple[str, ...], ...]
+
+    def text(self, key: str, language: str, **values: str) -> str:
+        template = self.messages[key].get(language)
+        return template.format(**values) if values else template
+
+    def matches(self, rule: str, normalized: str) -> bool:
+        return any(p.search(normalized) for p in self.rules.get(rule, ()))
+
+
+def _read(path: Path, model: type[BaseModel], problems: list[Problem]) -> Any:
+    rel = f"system/{path.name}"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return model.model_validate(data)
+    except OSError as exc:
+        problems.append(Problem(rel, None, None, f"cannot read: {exc}"))
+    except yaml.YAMLError as exc:
+        problems.append(Problem(rel, None, None, f"not valid YAML: {exc}"))
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = [str(p) for p in err["loc"]]
+            entry = loc[1] if len(loc) > 1 else None
+            problems.append(Problem(rel, entry, ".".join(loc[2:]) or None, err["msg"]))
+    return None
+
+
+def _fold(pattern: str) -> str:
+    return to_hiragana(clean(pattern))
+
+
+def load_system(root: Path | str | None = None) -> SystemTexts:
+    """Load and validate the system texts; raises KnowledgeError naming file and field."""
+    base = Path(root) if root is not None else SYSTEM_DIR
+    problems: list[Problem] = []
+    messages = _read(base / "messages.yaml", MessagesFile, problems)
+    rules = _read(base / "rules.yaml", RulesFile, problems)
+    synonyms = _read(base / "synonyms.yaml", SynonymsFile, problems)
+    compiled: dict[str, tuple[re.Pattern[str], ...]] = {}
+    if isinstance(rules, RulesFile):
+        for name in RULE_NAMES:
+            if name not in rules.rules:
+                problems.append(Problem("system/rules.yaml", name, None, "rule missing"))
+        for name, patterns in rules.rules.items():
+            try:
+                compiled[name] = tuple(re.compile(_fold(p)) for p in patterns)
+            except re.error as exc:
+                problems.append(Problem("system/rules.yaml", name, None, f"bad pattern: {exc}"))
+    if problems:
+        raise KnowledgeError(problems)
+    return SystemTexts(
+        messages=dict(messages.messages),
+        menu=tuple(messages.menu),
+        rules=compiled,
+        synonym_groups=tuple(tuple(g) for g in synonyms.groups),
+    )

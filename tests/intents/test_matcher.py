@@ -1,0 +1,95 @@
+"""The matcher on a small hand-made collection: each regime the citizen types in."""
+
+from __future__ import annotations
+
+import pytest
+
+from intents.analyzer import Synonyms
+from intents.decide import Limits, Verdict, decide
+from intents.matcher import Candidate, Document, Matcher
+
+DOCS = [
+    Document(
+        "dentist",
+        ("休日に歯医者を探したい", "Dentist open on holidays"),
+        ("歯医者", "歯科"),
+        "休日当番の歯科医院は市のホームページで案内しています。",
+    ),
+    Document(
+        "bulky",
+        ("粗大ごみを出したい", "ソファを捨てたい", "Bulky waste pickup"),
+        ("粗大ごみ", "大型ごみ", "家具"),
+        "粗大ごみの収集は申込制です。",
+    ),
+    Document(
+        "juminhyo",
+        ("住民票の写しがほしい", "Residence certificate"),
+        ("住民票",),
+        "住民票の写しはコンビニでも取れます。",
+    ),
+    Document(
+        "snow",
+        ("家の前の道路を除雪してほしい", "Snow clearing request"),
+        ("除雪", "排雪"),
+        "除雪の要望はこのチャットから受け付けます。",
+    ),
+    Document(
+        "koseki",
+        ("戸籍謄本を郵送で取りたい", "Family register by mail"),
+        ("戸籍", "謄本"),
+        "戸籍証明書は郵送で請求できます。手数料は定額小為替で同封します。",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher.build(DOCS, Synonyms([["ごみ", "ゴミ"], ["除雪", "雪かき"]]))
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("はいしゃ", "dentist"),  # hiragana for kanji
+        ("ｿﾀﾞｲｺﾞﾐ", "bulky"),  # half-width kana
+        ("住民表がほしい", "juminhyo"),  # typo with the same reading
+        ("徐雪をお願いしたい", "snow"),  # typo
+        ("雪かきに来てほしいんだけど", "snow"),  # synonym, casual
+        (
+            "戸籍謄本を取りたいのですが、遠くに住んでいて市役所に行けません。どうすればいいですか？",
+            "koseki",
+        ),  # long and conversational
+        ("how do I get a residence certificate?", "juminhyo"),  # English
+    ],
+)
+def test_top_candidate(matcher: Matcher, query: str, expected: str) -> None:
+    ranked = matcher.rank(query, k=3)
+    assert ranked[0].entry_id == expected
+    assert 0.0 <= ranked[0].score <= 1.0
+
+
+def test_scores_are_sorted_and_bounded(matcher: Matcher) -> None:
+    ranked = matcher.rank("ごみ", k=5)
+    scores = [c.score for c in ranked]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0.0 <= s <= 1.0 for s in scores)
+
+
+@pytest.mark.parametrize("query", ["", "   ", "😀😀😀", "\x00\x01", "a" * 10_000, "今日の株価"])
+def test_odd_input_never_crashes_nor_answers_confidently(matcher: Matcher, query: str) -> None:
+    decision = decide(matcher.rank(query, k=3), Limits())
+    assert decision.verdict is not Verdict.ANSWER
+
+
+def test_empty_collection_ranks_nothing() -> None:
+    assert Matcher.build([]).rank("ごみ") == []
+
+
+def test_decide_thresholds() -> None:
+    limits = Limits(answer=0.5, fallback=0.3, margin=0.05)
+    assert decide([Candidate("a", 0.8), Candidate("b", 0.4)], limits).verdict is Verdict.ANSWER
+    close = decide([Candidate("a", 0.6), Candidate("b", 0.58), Candidate("c", 0.2)], limits)
+    assert close.verdict is Verdict.CLARIFY
+    assert [c.entry_id for c in close.candidates] == ["a", "b"]
+    assert decide([Candidate("a", 0.1)], limits).verdict is Verdict.FALLBACK
+    assert decide([], limits).verdict is Verdict.FALLBACK
