@@ -19,105 +19,29 @@ from intents.normalize import ascii_words, clean, fold_small_kana, to_hiragana
 # Parts of speech that carry a topic; particles, auxiliaries, symbols, pronouns do not.
 _CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "接尾辞", "接頭辞"})
 # Normalized forms that appear in every kind of question (hiragana-folded).
-_STOP_WORDS = frozenset(
-    to_hiragana(w)
-    for w in """
-    為る 有る 居る 成る 出来る 言う 思う 良い いい 教える 方法 知る 事 物 時 方 様 場合 何 分かる
-    下さる 頂く 貰う 願う 御 お ご いる ある なる する くる 行く 来る 見る やる 欲しい ない 無い
-    よう こと もの ところ ため 今 さん 様々 について 的 等 くれる みる おく しまう たい 問い合わせ
-    質問 確認 聞く 尋ねる 方々 感じ どう どこ いつ 誰 幾ら
-    """.split()
-)
-_EN_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "to",
-        "for",
-        "in",
-        "on",
-        "at",
-        "by",
-        "with",
-        "from",
-        "and",
-        "or",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "am",
-        "do",
-        "does",
-        "did",
-        "i",
-        "you",
-        "we",
-        "they",
-        "he",
-        "she",
-        "it",
-        "my",
-        "your",
-        "our",
-        "their",
-        "me",
-        "us",
-        "them",
-        "this",
-        "that",
-        "these",
-        "those",
-        "what",
-        "which",
-        "who",
-        "how",
-        "when",
-        "where",
-        "why",
-        "can",
-        "could",
-        "would",
-        "should",
-        "will",
-        "shall",
-        "may",
-        "might",
-        "must",
-        "have",
-        "has",
-        "had",
-        "get",
-        "got",
-        "please",
-        "tell",
-        "want",
-        "need",
-        "know",
-        "about",
-        "there",
-        "here",
-        "any",
-        "some",
-        "if",
-        "so",
-        "not",
-        "no",
-        "yes",
-        "into",
-        "out",
-        "up",
-        "just",
-        "city",
-        "hall",
-        "asahikawa",
-        "s",
-    ]
-)
+_STOP_WORDS_TEXT = """
+為る 有る 居る 成る 出来る 言う 思う 良い いい 教える 方法 知る 事 物 時 方 様 場合 何 分かる
+下さる 頂く 貰う 願う 御 お ご いる ある なる する くる 行く 来る 見る やる 欲しい ない 無い
+よう こと もの ところ ため 今 さん 様々 について 的 等 くれる みる おく しまう たい 問い合わせ
+質問 確認 聞く 尋ねる 方々 感じ どう どこ いつ 誰 幾ら
+"""
+_EN_STOP_TEXT = """
+a an the of to for in on at by with from and or is are was were be been am do does did
+i you we they he she it my your our their me us them this that these those what which who
+how when where why can could would should will shall may might must have has had get got
+please tell want need know about there here any some if so not no yes into out up just
+s
+"""
+
+
+def _word_set(text: str, fold: bool = False) -> frozenset[str]:
+    words = text.split()
+    return frozenset(to_hiragana(w) for w in words) if fold else frozenset(words)
+
+
+# Normalized forms that appear in every kind of question (hiragana-folded).
+_STOP_WORDS = _word_set(_STOP_WORDS_TEXT, fold=True)
+_EN_STOP = _word_set(_EN_STOP_TEXT)
 _SYMBOL_POS = frozenset({"補助記号", "空白"})
 _ASCII_RE = re.compile(r"^[\x00-\x7f]+$")
 

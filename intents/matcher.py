@@ -53,6 +53,7 @@ class MatchWeights:
     fuzzy_short: float = 0.45
     fuzzy_long: float = 0.15
     short_reading: int = 12
+    short_english: int = 2
     candidates: int = 40
     use_fuzzy: bool = True
     use_reading: bool = True
@@ -173,7 +174,10 @@ class Matcher:
         scores = retrieval[top]
         if w.use_fuzzy and top.size:
             fuzzy = self._fuzzy(analysis, top, english_query)
-            short = len(analysis.reading.replace(" ", "")) <= w.short_reading or english_query
+            if english_query:
+                short = len(analysis.english) <= w.short_english
+            else:
+                short = len(analysis.reading.replace(" ", "")) <= w.short_reading
             lam = w.fuzzy_short if short else w.fuzzy_long
             scores = (1 - lam) * scores + lam * fuzzy
         order = np.argsort(-scores, kind="stable")[:k]

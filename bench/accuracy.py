@@ -1,0 +1,118 @@
+"""Matching accuracy on the evaluation set, per style, and what each ingredient contributes.
+
+python -m bench.accuracy [--ablation] [--misses]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from collections import defaultdict
+from collections.abc import Callable
+
+from bench.evalset import Query, load_eval
+from intents.analyzer import Synonyms
+from intents.decide import Limits, Verdict, decide
+from intents.matcher import Candidate, Matcher, MatchWeights
+from knowledge.documents import entry_documents
+from knowledge.loader import load_knowledge
+from knowledge.system import load_system
+
+
+@dataclasses.dataclass
+class Scores:
+    top1: float
+    top3: float
+    out_of_scope_ok: float
+    in_scope_answered: float
+    per_style: dict[str, tuple[int, float, float]]
+    misses: list[tuple[Query, list[Candidate]]]
+
+
+def evaluate(
+    rank: Callable[[str], list[Candidate]], queries: list[Query], limits: Limits
+) -> Scores:
+    hits1 = hits3 = answered = n_in = n_out = out_ok = 0
+    style: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    misses: list[tuple[Query, list[Candidate]]] = []
+    for q in queries:
+        ranked = rank(q.text)
+        verdict = decide(ranked, limits).verdict
+        if q.expect is None:
+            n_out += 1
+            out_ok += verdict is not Verdict.ANSWER
+            continue
+        n_in += 1
+        ids = [c.entry_id for c in ranked]
+        h1, h3 = ids[:1] == [q.expect], q.expect in ids[:3]
+        hits1 += h1
+        hits3 += h3
+        answered += verdict is Verdict.ANSWER and h1
+        s = style[q.style]
+        s[0] += 1
+        s[1] += h1
+        s[2] += h3
+        if not h1:
+            misses.append((q, ranked))
+    return Scores(
+        top1=hits1 / max(n_in, 1),
+        top3=hits3 / max(n_in, 1),
+        out_of_scope_ok=out_ok / max(n_out, 1),
+        in_scope_answered=answered / max(n_in, 1),
+        per_style={k: (v[0], v[1] / v[0], v[2] / v[0]) for k, v in sorted(style.items())},
+        misses=misses,
+    )
+
+
+VARIANTS: dict[str, dict[str, object]] = {
+    "full (shipped)": {},
+    "words only (BM25 content words)": {"use_reading": False, "use_fuzzy": False},
+    "reading bigrams only": {"use_words": False, "use_fuzzy": False},
+    "words + reading, no fuzzy": {"use_fuzzy": False},
+    "words + fuzzy, no reading": {"use_reading": False},
+    "fuzzy weight x2": {"fuzzy_short": 0.8, "fuzzy_long": 0.3},
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ablation", action="store_true")
+    parser.add_argument("--misses", action="store_true")
+    args = parser.parse_args()
+    kb = load_knowledge()
+    synonyms = Synonyms(load_system().synonym_groups)
+    queries = load_eval()
+    docs = entry_documents(kb)
+    limits = Limits()
+    n_in = sum(q.expect is not None for q in queries)
+    print(
+        f"{len(kb)} entries; {len(queries)} queries ({n_in} in scope, {len(queries) - n_in} out)"
+    )
+    variants = VARIANTS if args.ablation else {"full (shipped)": {}}
+    print("| variant | top-1 | top-3 | answered right | out-of-scope not answered |")
+    print("|---|---:|---:|---:|---:|")
+    full: Scores | None = None
+    for name, overrides in variants.items():
+        weights = dataclasses.replace(MatchWeights(), **overrides)  # type: ignore[arg-type]
+        started = time.perf_counter()
+        matcher = Matcher.build(docs, synonyms, weights)
+        del started
+        scores = evaluate(lambda t, m=matcher: m.rank(t, k=3), queries, limits)
+        full = full or scores
+        print(
+            f"| {name} | {scores.top1:.3f} | {scores.top3:.3f} | {scores.in_scope_answered:.3f} "
+            f"| {scores.out_of_scope_ok:.3f} |"
+        )
+    assert full is not None
+    print("\n| style | queries | top-1 | top-3 |\n|---|---:|---:|---:|")
+    for style, (n, t1, t3) in full.per_style.items():
+        print(f"| {style} | {n} | {t1:.3f} | {t3:.3f} |")
+    if args.misses:
+        for q, ranked in full.misses:
+            got = ", ".join(f"{c.entry_id}:{c.score:.2f}" for c in ranked)
+            print(f"MISS [{q.style}] {q.text} -> want {q.expect}; got {got}")
+
+
+if __name__ == "__main__":
+    main()
