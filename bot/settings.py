@@ -1,18 +1,63 @@
 """Settings, read once from the environment (and an optional ``.env`` file), typed.
 
-A bad setting stops start-up with a message naming the variable.
+A bad setting stops start-up with a message naming the variable. Secrets are wrapped in
+:class:`Secret` so they never appear in logs or tracebacks.
+
+| variable | default |
+|---|---|
+| CITYBOT_DATABASE_URL | ``sqlite+aiosqlite:///./var/citybot.db`` |
+| CITYBOT_HOST / CITYBOT_PORT | 127.0.0.1 / 8000 |
+| CITYBOT_SECRET_KEY | generated once, kept in ``./var/secret_key`` (with a warning) |
+| CITYBOT_LINE_CHANNEL_SECRET, CITYBOT_LINE_CHANNEL_ACCESS_TOKEN | unset: LINE is off |
+| CITYBOT_LINE_API_BASE | https://api.line.me |
+| CITYBOT_TELEGRAM_TOKEN | unset: Telegram is off |
+| CITYBOT_TELEGRAM_WEBHOOK_SECRET | unset: the webhook refuses every call (use polling) |
+| CITYBOT_TELEGRAM_API_BASE | https://api.telegram.org/bot |
+| CITYBOT_KNOWLEDGE_DIR | the shipped ``knowledge/data`` |
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import SettingsError
 from bot.storage.db import default_database_url
 
+logger = logging.getLogger(__name__)
+
 _SUPPORTED_DB = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+DEFAULT_LINE_API = "https://api.line.me"
+DEFAULT_TELEGRAM_API = "https://api.telegram.org/bot"
+
+
+class Secret:
+    """A string that does not print itself."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __str__(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and secrets.compare_digest(self._value, other._value)
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def get(self) -> str:
+        return self._value
 
 
 def _read_dotenv(path: Path) -> dict[str, str]:
@@ -31,24 +76,136 @@ def _read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+def _http_url(name: str, value: str) -> str:
+    if not value.startswith(("http://", "https://")):
+        msg = f"{name}={value!r} must be an http:// or https:// URL"
+        raise SettingsError(msg)
+    return value.rstrip("/")
+
+
+def _secret_key(value: str | None, var_dir: Path) -> Secret:
+    if value:
+        if len(value) < 16:
+            msg = "CITYBOT_SECRET_KEY must be at least 16 characters"
+            raise SettingsError(msg)
+        return Secret(value)
+    path = var_dir / "secret_key"
+    if path.is_file():
+        return Secret(path.read_text(encoding="utf-8").strip())
+    var_dir.mkdir(parents=True, exist_ok=True)
+    generated = secrets.token_urlsafe(48)
+    path.write_text(generated, encoding="utf-8")
+    path.chmod(0o600)
+    logger.warning(
+        "CITYBOT_SECRET_KEY is not set: generated one and saved it in %s. Set it explicitly "
+        "in production so that sessions survive a move to another machine.",
+        path,
+    )
+    return Secret(generated)
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
-    knowledge_dir: Path | None
+    knowledge_dir: Path | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: Secret = Secret("insecure-test-key-do-not-use")
+    line_channel_secret: Secret | None = None
+    line_access_token: Secret | None = None
+    line_api_base: str = DEFAULT_LINE_API
+    telegram_token: Secret | None = None
+    telegram_webhook_secret: Secret | None = None
+    telegram_api_base: str = DEFAULT_TELEGRAM_API
+    https: bool = False
+
+    @property
+    def line_enabled(self) -> bool:
+        return bool(self.line_channel_secret and self.line_access_token)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_token)
+
+    def channel_report(self) -> list[str]:
+        """One line per channel: on or off, and why."""
+        lines = ["web chat: on"]
+        if self.line_enabled:
+            lines.append(f"LINE: on (API {self.line_api_base})")
+        else:
+            lines.append(
+                "LINE: off (set CITYBOT_LINE_CHANNEL_SECRET and CITYBOT_LINE_CHANNEL_ACCESS_TOKEN)"
+            )
+        if not self.telegram_enabled:
+            lines.append("Telegram: off (set CITYBOT_TELEGRAM_TOKEN)")
+        elif not self.telegram_webhook_secret:
+            lines.append(
+                "Telegram: on for polling only (set CITYBOT_TELEGRAM_WEBHOOK_SECRET for the webhook)"
+            )
+        else:
+            lines.append(f"Telegram: on (API {self.telegram_api_base})")
+        return lines
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, dotenv: Path | None = None
+    ) -> Settings:
         merged = _read_dotenv(dotenv or Path(".env"))
         merged.update(env if env is not None else os.environ)
-        url = merged.get("CITYBOT_DATABASE_URL") or default_database_url()
+
+        def get(name: str) -> str | None:
+            value = merged.get(name, "").strip()
+            return value or None
+
+        url = get("CITYBOT_DATABASE_URL") or default_database_url()
         if not url.startswith(_SUPPORTED_DB):
             msg = (
                 f"CITYBOT_DATABASE_URL={url!r} is not supported: use a URL starting with "
                 + " or ".join(_SUPPORTED_DB)
             )
             raise SettingsError(msg)
-        knowledge = merged.get("CITYBOT_KNOWLEDGE_DIR")
+        knowledge = get("CITYBOT_KNOWLEDGE_DIR")
         if knowledge and not Path(knowledge).is_dir():
             msg = f"CITYBOT_KNOWLEDGE_DIR={knowledge!r} is not a directory"
             raise SettingsError(msg)
-        return cls(database_url=url, knowledge_dir=Path(knowledge) if knowledge else None)
+        port_text = get("CITYBOT_PORT") or "8000"
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            msg = f"CITYBOT_PORT={port_text!r} must be a port number (1-65535)"
+            raise SettingsError(msg)
+        line_secret, line_token = get("CITYBOT_LINE_CHANNEL_SECRET"), get(
+            "CITYBOT_LINE_CHANNEL_ACCESS_TOKEN"
+        )
+        if bool(line_secret) != bool(line_token):
+            missing = (
+                "CITYBOT_LINE_CHANNEL_ACCESS_TOKEN" if line_secret else "CITYBOT_LINE_CHANNEL_SECRET"
+            )
+            msg = f"{missing} is not set: LINE needs both the channel secret and the access token"
+            raise SettingsError(msg)
+        telegram_token = get("CITYBOT_TELEGRAM_TOKEN")
+        if telegram_token and ":" not in telegram_token:
+            msg = "CITYBOT_TELEGRAM_TOKEN does not look like a bot token (expected '123456:ABC…')"
+            raise SettingsError(msg)
+        webhook_secret = get("CITYBOT_TELEGRAM_WEBHOOK_SECRET")
+        if webhook_secret and not all(c.isalnum() or c in "_-" for c in webhook_secret):
+            msg = "CITYBOT_TELEGRAM_WEBHOOK_SECRET may only contain A-Z, a-z, 0-9, _ and -"
+            raise SettingsError(msg)
+        var_dir = Path(get("CITYBOT_VAR_DIR") or "var")
+        return cls(
+            database_url=url,
+            knowledge_dir=Path(knowledge) if knowledge else None,
+            host=get("CITYBOT_HOST") or "127.0.0.1",
+            port=int(port_text),
+            secret_key=_secret_key(get("CITYBOT_SECRET_KEY"), var_dir),
+            line_channel_secret=Secret(line_secret) if line_secret else None,
+            line_access_token=Secret(line_token) if line_token else None,
+            line_api_base=_http_url(
+                "CITYBOT_LINE_API_BASE", get("CITYBOT_LINE_API_BASE") or DEFAULT_LINE_API
+            ),
+            telegram_token=Secret(telegram_token) if telegram_token else None,
+            telegram_webhook_secret=Secret(webhook_secret) if webhook_secret else None,
+            telegram_api_base=_http_url(
+                "CITYBOT_TELEGRAM_API_BASE",
+                get("CITYBOT_TELEGRAM_API_BASE") or DEFAULT_TELEGRAM_API,
+            ),
+            https=(get("CITYBOT_HTTPS") or "").lower() in ("1", "true", "yes"),
+        )

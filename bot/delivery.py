@@ -1,0 +1,139 @@
+"""Outbound messages: stored in the outbox first, sent, and retried until they are delivered.
+
+A message to a citizen that fails to send is never dropped: it stays in the outbox with the
+error and is tried again with growing pauses; after ``max_attempts`` it is marked failed, where
+staff can see it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+from bot.channels.base import Channel, Recipient
+from bot.errors import ChannelError
+from bot.messages import Choice, Reply
+from bot.storage.base import Store
+from bot.storage.records import Channel as ChannelName
+from bot.storage.records import OutboxRecord
+
+logger = logging.getLogger(__name__)
+
+
+def replies_to_payload(replies: Sequence[Reply], context: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "replies": [
+            {"text": r.text, "choices": [[c.label, c.value] for c in r.choices]} for r in replies
+        ],
+        "context": dict(context),
+    }
+
+
+def payload_to_replies(payload: Mapping[str, Any]) -> list[Reply]:
+    return [
+        Reply(str(r["text"]), tuple(Choice(str(label), str(value)) for label, value in r["choices"]))
+        for r in payload.get("replies", [])
+    ]
+
+
+class Delivery:
+    """Sends replies through channels via the outbox, with retries."""
+
+    def __init__(
+        self,
+        store: Store,
+        channels: Mapping[str, Channel],
+        *,
+        max_attempts: int = 8,
+        first_delay: float = 2.0,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.channels = dict(channels)
+        self.max_attempts = max_attempts
+        self.first_delay = first_delay
+        self.poll_interval = poll_interval
+        self._worker: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    async def deliver(self, channel: str, recipient: Recipient, replies: Sequence[Reply]) -> bool:
+        """Store the replies in the outbox, then try to send them at once.
+
+        Returns whether they were sent now (if not, the worker retries them later).
+        """
+        if not replies:
+            return True
+        async with self.store.unit() as unit:
+            payload = replies_to_payload(replies, recipient.context)
+            outbox_id = await unit.outbox.enqueue(
+                cast(ChannelName, channel), recipient.user_id, payload
+            )
+        return await self._attempt(outbox_id, channel, recipient.user_id, payload, attempts=0)
+
+    async def _attempt(
+        self, outbox_id: int, channel: str, user_id: str, payload: Mapping[str, Any], attempts: int
+    ) -> bool:
+        adapter = self.channels.get(channel)
+        error: str
+        if adapter is None:
+            error = f"channel {channel!r} is not enabled"
+        else:
+            try:
+                context = dict(payload.get("context") or {})
+                context["attempt"] = attempts
+                await adapter.send(Recipient(user_id, context), payload_to_replies(payload))
+            except ChannelError as exc:
+                error = str(exc)
+            else:
+                async with self.store.unit() as unit:
+                    await unit.outbox.mark_sent(outbox_id)
+                return True
+        async with self.store.unit() as unit:
+            if attempts + 1 >= self.max_attempts:
+                await unit.outbox.give_up(outbox_id, error)
+                logger.error("outbox %s: gave up after %d attempts: %s", outbox_id, attempts + 1, error)
+            else:
+                delay = self.first_delay * (2**attempts)
+                retry_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
+                await unit.outbox.retry_later(outbox_id, error, retry_at)
+                logger.warning(
+                    "outbox %s: send failed (%s); retry in %.0f s", outbox_id, error, delay
+                )
+        self._wake.set()
+        return False
+
+    async def flush(self) -> int:
+        """Try every due message once; returns how many were sent."""
+        async with self.store.unit() as unit:
+            due: list[OutboxRecord] = await unit.outbox.due(dt.datetime.now(dt.UTC))
+        sent = 0
+        for item in due:
+            sent += await self._attempt(
+                item.id, item.channel, item.recipient, item.payload, item.attempts
+            )
+        return sent
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.flush()
+            except Exception:  # the worker must survive a database hiccup
+                logger.exception("outbox worker: flush failed")
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+            except TimeoutError:
+                pass
+
+    def start(self) -> None:
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._run(), name="outbox-worker")
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+            self._worker = None
