@@ -38,6 +38,21 @@ def _parser() -> argparse.ArgumentParser:
     match.add_argument("--top", type=int, default=5, help="results per query (default 5)")
     match.add_argument("--knowledge", type=Path, help="a knowledge directory or a JSONL FAQ file")
 
+    serve = sub.add_parser("serve", help="run the server: web chat, LINE and Telegram webhooks")
+    serve.add_argument("--host", help="address to bind (default CITYBOT_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default CITYBOT_PORT or 8000)")
+
+    line = sub.add_parser("line", help="LINE maintenance")
+    line_sub = line.add_subparsers(dest="line_command", required=True)
+    richmenu = line_sub.add_parser("setup-richmenu", help="create and set the default rich menu")
+    richmenu.add_argument("--image", type=Path, help="menu image (PNG, 2500x843)")
+
+    telegram = sub.add_parser("telegram", help="Telegram maintenance")
+    telegram_sub = telegram.add_subparsers(dest="telegram_command", required=True)
+    telegram_sub.add_parser("poll", help="long polling (no public URL needed)")
+    hook = telegram_sub.add_parser("set-webhook", help="register the webhook URL with Telegram")
+    hook.add_argument("url", help="public https URL of /webhooks/telegram")
+
     kb = sub.add_parser("kb", help="knowledge-base maintenance")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
     check = kb_sub.add_parser("check", help="validate the knowledge base")
@@ -63,10 +78,39 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_ask(args, sys.stdin, sys.stdout))
         if args.command == "chat":
             return asyncio.run(_chat(args))
+        if args.command == "serve":
+            return _serve(args)
+        if args.command == "line":
+            from bot.channels.line import setup_richmenu
+            from bot.settings import Settings
+
+            return asyncio.run(setup_richmenu(Settings.from_env(), args.image))
+        if args.command == "telegram":
+            from bot.channels import telegram as tg
+            from bot.settings import Settings
+
+            if args.telegram_command == "poll":
+                return asyncio.run(tg.poll(Settings.from_env()))
+            return asyncio.run(tg.set_webhook(Settings.from_env(), args.url))
     except CityBotError as exc:
         print(f"citybot: {exc}", file=sys.stderr)
         return 2
     return 1
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bot.app import create_app
+    from bot.settings import Settings
+
+    logging.getLogger().setLevel(logging.INFO)
+    settings = Settings.from_env()
+    host = args.host or settings.host
+    port = args.port or settings.port
+    print(f"citybot: serving on http://{host}:{port}/ (web chat)")
+    uvicorn.run(create_app(settings), host=host, port=port, timeout_graceful_shutdown=3)
+    return 0
 
 
 def _kb_check(args: argparse.Namespace, out: TextIO) -> int:

@@ -34,7 +34,9 @@ def replies_to_payload(replies: Sequence[Reply], context: Mapping[str, Any]) -> 
 
 def payload_to_replies(payload: Mapping[str, Any]) -> list[Reply]:
     return [
-        Reply(str(r["text"]), tuple(Choice(str(label), str(value)) for label, value in r["choices"]))
+        Reply(
+            str(r["text"]), tuple(Choice(str(label), str(value)) for label, value in r["choices"])
+        )
         for r in payload.get("replies", [])
     ]
 
@@ -94,7 +96,9 @@ class Delivery:
         async with self.store.unit() as unit:
             if attempts + 1 >= self.max_attempts:
                 await unit.outbox.give_up(outbox_id, error)
-                logger.error("outbox %s: gave up after %d attempts: %s", outbox_id, attempts + 1, error)
+                logger.error(
+                    "outbox %s: gave up after %d attempts: %s", outbox_id, attempts + 1, error
+                )
             else:
                 delay = self.first_delay * (2**attempts)
                 retry_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)

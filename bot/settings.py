@@ -172,12 +172,15 @@ class Settings:
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             msg = f"CITYBOT_PORT={port_text!r} must be a port number (1-65535)"
             raise SettingsError(msg)
-        line_secret, line_token = get("CITYBOT_LINE_CHANNEL_SECRET"), get(
-            "CITYBOT_LINE_CHANNEL_ACCESS_TOKEN"
+        line_secret, line_token = (
+            get("CITYBOT_LINE_CHANNEL_SECRET"),
+            get("CITYBOT_LINE_CHANNEL_ACCESS_TOKEN"),
         )
         if bool(line_secret) != bool(line_token):
             missing = (
-                "CITYBOT_LINE_CHANNEL_ACCESS_TOKEN" if line_secret else "CITYBOT_LINE_CHANNEL_SECRET"
+                "CITYBOT_LINE_CHANNEL_ACCESS_TOKEN"
+                if line_secret
+                else "CITYBOT_LINE_CHANNEL_SECRET"
             )
             msg = f"{missing} is not set: LINE needs both the channel secret and the access token"
             raise SettingsError(msg)

@@ -1,0 +1,86 @@
+"""Everything a running server holds, built in the ASGI lifespan and torn down with it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from bot.channels.base import Channel
+from bot.delivery import Delivery
+from bot.engine import Engine
+from bot.inbox import Inbox
+from bot.knowledge_service import Knowledge
+from bot.settings import Settings
+from bot.storage.base import Store
+from bot.storage.db import create_store, migrate
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    knowledge: Knowledge
+    store: Store
+    engine: Engine
+    delivery: Delivery
+    inbox: Inbox
+    channels: dict[str, Channel] = field(default_factory=dict)
+
+
+def build_channels(settings: Settings) -> dict[str, Channel]:
+    """The platform channels whose settings are present (the web chat needs none)."""
+    channels: dict[str, Channel] = {}
+    if settings.line_enabled:
+        from bot.channels.line import LineChannel
+
+        channels["line"] = LineChannel(settings)
+    if settings.telegram_enabled:
+        from bot.channels.telegram import TelegramChannel
+
+        channels["telegram"] = TelegramChannel(settings)
+    from bot.channels.web import WebChannel
+
+    channels["web"] = WebChannel()
+    return channels
+
+
+@asynccontextmanager
+async def running(
+    settings: Settings,
+    knowledge: Knowledge | None = None,
+    store: Store | None = None,
+    channels: dict[str, Channel] | None = None,
+) -> AsyncIterator[Runtime]:
+    """Open the database, the platform clients and the outbox worker; close them after."""
+    knowledge = knowledge or Knowledge.load(settings.knowledge_dir)
+    own_store = store is None
+    if store is None:
+        await migrate(settings.database_url)
+        store = create_store(settings.database_url)
+    channels = channels if channels is not None else build_channels(settings)
+    engine = Engine(knowledge, store)
+    delivery = Delivery(store, channels)
+    inbox = Inbox(store, engine, delivery, channels)
+    runtime = Runtime(settings, knowledge, store, engine, delivery, inbox, channels)
+    started: list[Channel] = []
+    try:
+        for channel in channels.values():
+            await channel.start()
+            started.append(channel)
+        for line in settings.channel_report():
+            logger.warning("channel %s", line)
+        delivery.start()
+        resumed = await inbox.resume()
+        if resumed:
+            logger.warning("processed %d webhook events left over from the last run", resumed)
+        yield runtime
+    finally:
+        await inbox.drain()
+        await delivery.stop()
+        for channel in reversed(started):
+            await channel.stop()
+        if own_store:
+            await store.close()
