@@ -86,6 +86,7 @@ class Delivery:
             try:
                 context = dict(payload.get("context") or {})
                 context["attempt"] = attempts
+                context["outbox_id"] = outbox_id  # stable across retries: idempotency keys
                 await adapter.send(Recipient(user_id, context), payload_to_replies(payload))
             except ChannelError as exc:
                 error = str(exc)

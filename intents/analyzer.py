@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sudachipy import Dictionary, SplitMode, Tokenizer
+from sudachipy import Dictionary, Morpheme, SplitMode, Tokenizer
 
 from intents.normalize import ascii_words, clean, fold_small_kana, to_hiragana
 
@@ -117,13 +117,22 @@ class Analyzer:
     def __init__(self, synonyms: Synonyms | None = None) -> None:
         self.synonyms = synonyms or Synonyms()
 
+    @staticmethod
+    def _add_word(morpheme: Morpheme, words: list[str]) -> None:
+        pos = morpheme.part_of_speech()
+        if pos[0] in _CONTENT_POS and pos[1] != "数詞" and not _ASCII_RE.match(morpheme.surface()):
+            word = to_hiragana(morpheme.normalized_form())
+            if word not in _STOP_WORDS:
+                words.append(word)
+
     def analyze(self, text: str) -> Analysis:
         cleaned = self.synonyms.apply(clean(text))
         # Sudachi refuses inputs over ~49 KB; citizen texts are far shorter, so cap generously.
         cleaned = cleaned[:4000]
         words: list[str] = []
         reading: list[str] = []
-        for morpheme in _tokenizer().tokenize(cleaned, SplitMode.A):
+        tokenizer = _tokenizer()
+        for morpheme in tokenizer.tokenize(cleaned, SplitMode.A):
             surface = morpheme.surface()
             pos = morpheme.part_of_speech()[0]
             if pos in _SYMBOL_POS or _ASCII_RE.match(surface):
@@ -132,10 +141,7 @@ class Analyzer:
                 continue
             kana = to_hiragana(morpheme.reading_form())
             reading.append(kana if kana != "きごう" else " ")
-            if pos in _CONTENT_POS and morpheme.part_of_speech()[1] != "数詞":
-                word = to_hiragana(morpheme.normalized_form())
-                if word not in _STOP_WORDS:
-                    words.append(word)
+            self._add_word(morpheme, words)
         english = tuple(
             stem_english(w) for w in ascii_words(cleaned) if w not in _EN_STOP and len(w) > 1
         )

@@ -33,6 +33,7 @@ class Document:
     questions: tuple[str, ...]
     keywords: tuple[str, ...] = ()
     body: str = ""
+    prior: float = 1.0  # multiplies the score: < 1 for entries that should rarely win
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class MatchWeights:
     word: float = 0.55
     reading: float = 0.35
     english: float = 0.10
+    k1: float = 1.2
+    b: float = 0.75
     both_fields: float = 1.0
     question_field: float = 0.5
     fuzzy_short: float = 0.45
@@ -58,6 +61,8 @@ class MatchWeights:
     use_fuzzy: bool = True
     use_reading: bool = True
     use_words: bool = True
+    reading_body: bool = True
+    word_body: bool = True
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,7 @@ class Matcher:
     english: TermIndex
     fuzzy: _FuzzyTable
     fuzzy_english: _FuzzyTable
+    priors: FloatArray
     weights: MatchWeights = field(default_factory=MatchWeights)
 
     @classmethod
@@ -143,16 +149,18 @@ class Matcher:
 
         def index(q: list[list[str]], a: list[list[str]]) -> TermIndex:
             both = [x + y for x, y in zip(q, a, strict=True)]
-            return TermIndex([Field(weights.both_fields, both), Field(weights.question_field, q)])
+            fields = [Field(weights.both_fields, both), Field(weights.question_field, q)]
+            return TermIndex(fields, k1=weights.k1, b=weights.b)
 
         return cls(
             ids=[d.id for d in documents],
             analyzer=analyzer,
-            words=index(q_words, a_words),
-            readings=index(q_grams, a_grams),
+            words=index(q_words, a_words if weights.word_body else [[] for _ in q_words]),
+            readings=index(q_grams, a_grams if weights.reading_body else [[] for _ in q_grams]),
             english=index(q_en, a_en),
             fuzzy=_FuzzyTable.build(fuzzy_strings, owners, len(documents)),
             fuzzy_english=_FuzzyTable.build(fuzzy_en, en_owners, len(documents)),
+            priors=np.asarray([d.prior for d in documents], dtype=np.float32),
             weights=weights,
         )
 
@@ -180,6 +188,7 @@ class Matcher:
                 short = len(analysis.reading.replace(" ", "")) <= w.short_reading
             lam = w.fuzzy_short if short else w.fuzzy_long
             scores = (1 - lam) * scores + lam * fuzzy
+        scores = scores * self.priors[top]
         order = np.argsort(-scores, kind="stable")[:k]
         return [
             Candidate(self.ids[int(top[i])], float(min(1.0, max(0.0, scores[i])))) for i in order

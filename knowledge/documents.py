@@ -11,6 +11,11 @@ from knowledge.loader import KnowledgeError, Problem
 from knowledge.schema import Entry
 
 
+# Department entries answer "which office handles X?"; they should not outrank the entry that
+# answers X itself.
+DEPARTMENT_PRIOR = 0.85
+
+
 def entry_document(entry: Entry) -> Document:
     """An entry's questions, title and keywords are what people ask; its answer is the body."""
     body = [entry.answer.ja, entry.answer.en]
@@ -21,6 +26,7 @@ def entry_document(entry: Entry) -> Document:
         questions=(entry.title.ja, entry.title.en, *entry.questions),
         keywords=tuple(entry.keywords),
         body="\n".join(body),
+        prior=DEPARTMENT_PRIOR if entry.kind == "department" else 1.0,
     )
 
 

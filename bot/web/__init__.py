@@ -1,0 +1,1 @@
+"""The web chat page: its template, script and stylesheet (served by bot.channels.web)."""
