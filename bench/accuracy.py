@@ -26,6 +26,8 @@ class Scores:
     top3: float
     out_of_scope_ok: float
     in_scope_answered: float
+    wrong_answered: float
+    out_of_scope_fallback: float
     per_style: dict[str, tuple[int, float, float]]
     misses: list[tuple[Query, list[Candidate]]]
 
@@ -33,7 +35,7 @@ class Scores:
 def evaluate(
     rank: Callable[[str], list[Candidate]], queries: list[Query], limits: Limits
 ) -> Scores:
-    hits1 = hits3 = answered = n_in = n_out = out_ok = 0
+    hits1 = hits3 = answered = wrong = n_in = n_out = out_ok = out_fallback = 0
     style: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     misses: list[tuple[Query, list[Candidate]]] = []
     for q in queries:
@@ -42,6 +44,7 @@ def evaluate(
         if q.expect is None:
             n_out += 1
             out_ok += verdict is not Verdict.ANSWER
+            out_fallback += verdict is Verdict.FALLBACK
             continue
         n_in += 1
         ids = [c.entry_id for c in ranked]
@@ -49,6 +52,7 @@ def evaluate(
         hits1 += h1
         hits3 += h3
         answered += verdict is Verdict.ANSWER and h1
+        wrong += verdict is Verdict.ANSWER and not h1
         s = style[q.style]
         s[0] += 1
         s[1] += h1
@@ -60,6 +64,8 @@ def evaluate(
         top3=hits3 / max(n_in, 1),
         out_of_scope_ok=out_ok / max(n_out, 1),
         in_scope_answered=answered / max(n_in, 1),
+        wrong_answered=wrong / max(n_in, 1),
+        out_of_scope_fallback=out_fallback / max(n_out, 1),
         per_style={k: (v[0], v[1] / v[0], v[2] / v[0]) for k, v in sorted(style.items())},
         misses=misses,
     )
@@ -90,8 +96,11 @@ def main() -> None:
         f"{len(kb)} entries; {len(queries)} queries ({n_in} in scope, {len(queries) - n_in} out)"
     )
     variants = VARIANTS if args.ablation else {"full (shipped)": {}}
-    print("| variant | top-1 | top-3 | answered right | out-of-scope not answered |")
-    print("|---|---:|---:|---:|---:|")
+    print(
+        "| variant | top-1 | top-3 | answered, right | answered, wrong "
+        "| out-of-scope: not answered / fell back |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
     full: Scores | None = None
     for name, overrides in variants.items():
         weights = dataclasses.replace(MatchWeights(), **overrides)  # type: ignore[arg-type]
@@ -102,7 +111,8 @@ def main() -> None:
         full = full or scores
         print(
             f"| {name} | {scores.top1:.3f} | {scores.top3:.3f} | {scores.in_scope_answered:.3f} "
-            f"| {scores.out_of_scope_ok:.3f} |"
+            f"| {scores.wrong_answered:.3f} | {scores.out_of_scope_ok:.3f} / "
+            f"{scores.out_of_scope_fallback:.3f} |"
         )
     assert full is not None
     print("\n| style | queries | top-1 | top-3 |\n|---|---:|---:|---:|")

@@ -176,7 +176,8 @@ class Engine:
                 choice = value
         current = str(state.get("language") or stored or "ja")
         pressed = kind is Kind.CHOICE and (choice is not None or command is not None)
-        language = current if pressed else _language(text, msg.language, current)
+        # A slash command's own word ("/start") says nothing about the citizen's language.
+        language = current if pressed or command else _language(text, msg.language, current)
         return Turn(
             incoming=msg,
             text="" if pressed else text,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.choices import encode_command
 from bot.messages import OutcomeKind, Reply
 from handlers.base import Response, Turn
+from handlers.render import entry_choice
 from intents.decide import Decision
 
 
@@ -27,9 +28,18 @@ class FallbackHandler:
         key = "fallback_again" if failures >= 2 else "fallback"
         staff = turn.option("choice_staff", encode_command("staff"))
         helper = turn.option("choice_help", encode_command("help"))
+        suggestions = [
+            entry
+            for c in (decision.candidates if isinstance(decision, Decision) else ())
+            if (entry := turn.knowledge.entry(c.entry_id)) is not None
+        ]
+        replies = [Reply(turn.say(key), () if suggestions else (staff, helper))]
+        if suggestions:
+            choices = (*(entry_choice(turn, e) for e in suggestions), staff)
+            replies.append(Reply(turn.say("suggest"), choices))
         return Response(
             OutcomeKind.FALLBACK,
-            (Reply(turn.say(key), (staff, helper)),),
+            tuple(replies),
             confidence=confidence,
             candidates=scored,
             extra={"failures": failures},

@@ -1,7 +1,14 @@
 """Turn ranked candidates into a decision: answer, offer choices, or fall back.
 
-Two knobs, as in a fallback classifier: below ``fallback`` nothing is trusted; when the top two
-are within ``margin`` of each other (or the top one is merely plausible), offer the top three.
+Scores are the matcher's fused score in [0, 1]. Bands, chosen on the evaluation set
+(``python -m bench.accuracy``; figures in docs/benchmarks.md):
+
+* ``answer`` — the top candidate is good (score >= ``answer``) and clearly ahead: the second
+  scores at most ``1 - margin`` of it (relative, so that one common word such as 証明書, which
+  every certificate entry matches almost equally, leads to choices);
+* ``clarify`` — plausible but not clear: offer the top three as choices;
+* ``fallback`` — below ``clarify``: say honestly that nothing fitted; candidates above
+  ``suggest`` are still offered as "did you mean …" suggestions, the rest is dropped.
 """
 
 from __future__ import annotations
@@ -20,18 +27,19 @@ class Verdict(Enum):
 
 @dataclass(frozen=True)
 class Limits:
-    """Thresholds on the matcher's 0..1 score, chosen on the evaluation set."""
+    """Thresholds on the matcher's 0..1 score."""
 
-    answer: float = 0.45
-    fallback: float = 0.28
-    margin: float = 0.04
+    answer: float = 0.40
+    margin: float = 0.12
+    clarify: float = 0.30
+    suggest: float = 0.15
     choices: int = 3
 
 
 @dataclass(frozen=True)
 class Decision:
     verdict: Verdict
-    candidates: tuple[Candidate, ...]
+    candidates: tuple[Candidate, ...]  # the answer, the choices, or fallback suggestions
 
     @property
     def top(self) -> Candidate | None:
@@ -45,13 +53,11 @@ class Decision:
 def decide(candidates: list[Candidate], limits: Limits | None = None) -> Decision:
     """Decide what to do with the ranked candidates (best first)."""
     limits = limits or Limits()
-    if not candidates or candidates[0].score < limits.fallback:
-        return Decision(Verdict.FALLBACK, tuple(candidates[: limits.choices]))
-    top = candidates[0].score
-    runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-    if top >= limits.answer and top - runner_up >= limits.margin:
-        return Decision(Verdict.ANSWER, tuple(candidates[:1]))
-    close = [c for c in candidates[: limits.choices] if c.score >= limits.fallback]
-    if len(close) == 1 and top >= limits.answer:
-        return Decision(Verdict.ANSWER, tuple(close))
-    return Decision(Verdict.CLARIFY, tuple(close))
+    shown = candidates[: limits.choices]
+    top = shown[0].score if shown else 0.0
+    runner_up = shown[1].score if len(shown) > 1 else 0.0
+    if top >= limits.answer and runner_up <= top * (1 - limits.margin):
+        return Decision(Verdict.ANSWER, tuple(shown[:1]))
+    if top >= limits.clarify:
+        return Decision(Verdict.CLARIFY, tuple(c for c in shown if c.score >= limits.suggest))
+    return Decision(Verdict.FALLBACK, tuple(c for c in shown if c.score >= limits.suggest))

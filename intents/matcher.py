@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -61,8 +62,19 @@ class MatchWeights:
     use_fuzzy: bool = True
     use_reading: bool = True
     use_words: bool = True
+    fuzzy_max_reading: int = 1000
+    scorer: str = "ratio"
     reading_body: bool = True
     word_body: bool = True
+
+
+_SCORERS: dict[str, Any] = {
+    "WRatio": fuzz.WRatio,
+    "ratio": fuzz.ratio,
+    "QRatio": fuzz.QRatio,
+    "token_set_ratio": fuzz.token_set_ratio,
+    "partial_ratio": fuzz.partial_ratio,
+}
 
 
 @dataclass(frozen=True)
@@ -78,7 +90,7 @@ class _FuzzyTable:
         start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         return cls(strings, start)
 
-    def best(self, query: str, docs: np.ndarray) -> FloatArray:
+    def best(self, query: str, docs: np.ndarray, scorer: Any = fuzz.WRatio) -> FloatArray:
         """For each document in ``docs``, its best WRatio similarity to ``query`` (0..1)."""
         result = np.zeros(docs.size, dtype=np.float32)
         if not query:
@@ -91,7 +103,7 @@ class _FuzzyTable:
             slots.extend([slot] * (hi - lo))
         if not choices:
             return result
-        sims = process.cdist([query], choices, scorer=fuzz.WRatio, dtype=np.float32)[0] / 100
+        sims = process.cdist([query], choices, scorer=scorer, dtype=np.float32)[0] / 100
         np.maximum.at(result, np.asarray(slots, dtype=np.int64), sims)
         return result
 
@@ -180,7 +192,9 @@ class Matcher:
         top = np.argpartition(-retrieval, n_candidates - 1)[:n_candidates]
         top = top[retrieval[top] > 0]
         scores = retrieval[top]
-        if w.use_fuzzy and top.size:
+        reading_length = len(analysis.reading.replace(" ", ""))
+        fuzzy_wanted = english_query or reading_length <= w.fuzzy_max_reading
+        if w.use_fuzzy and top.size and fuzzy_wanted:
             fuzzy = self._fuzzy(analysis, top, english_query)
             if english_query:
                 short = len(analysis.english) <= w.short_english
@@ -220,6 +234,7 @@ class Matcher:
 
     def _fuzzy(self, analysis: Analysis, top: np.ndarray, english_query: bool) -> FloatArray:
         """Best rapidfuzz similarity (0..1) of the query to each candidate's questions."""
+        w = self.weights
         if english_query:
-            return self.fuzzy_english.best(" ".join(analysis.english), top)
-        return self.fuzzy.best(analysis.reading.replace(" ", ""), top)
+            return self.fuzzy_english.best(" ".join(analysis.english), top, _SCORERS[w.scorer])
+        return self.fuzzy.best(analysis.reading.replace(" ", ""), top, _SCORERS[w.scorer])

@@ -46,6 +46,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot.app import runtime_of
 from bot.channels.base import Recipient
 from bot.choices import SAY, decode
 from bot.errors import ChannelError
@@ -129,8 +130,6 @@ def _message(user_id: str, message: Mapping[str, Any]) -> Incoming:
 
 async def webhook(request: Request) -> Response:
     """``POST /webhooks/line``: verify, store each event once, process in the background."""
-    from bot.app import runtime_of
-
     runtime = runtime_of(request)
     channel = runtime.channels.get("line")
     if not isinstance(channel, LineChannel):

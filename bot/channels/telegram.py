@@ -11,12 +11,14 @@ Chat and user ids exceed 2**31: they are strings everywhere outside this module.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hmac
 import json
 import logging
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -37,10 +39,13 @@ from telegram import (
 )
 from telegram.constants import MessageAttachmentType
 from telegram.error import Forbidden, InvalidToken, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
 
+from bot.app import runtime_of
 from bot.channels.base import Recipient
 from bot.errors import ChannelError, SettingsError
 from bot.messages import Incoming, Kind, Reply
+from bot.runtime import running
 
 if TYPE_CHECKING:
     from bot.inbox import Inbox
@@ -55,6 +60,7 @@ MAX_TEXT = 4096  # per message, counted in UTF-16 code units
 MAX_CALLBACK_DATA = 64  # bytes
 POLL_TIMEOUT = 30  # seconds a getUpdates call may wait for news
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_FIRST_PAUSE = 0.5  # seconds before polling again after a failure; doubles up to a minute
 _BREAKS = ("\n", "。", ". ", " ")  # where a long text is best split, in order of preference
 
 
@@ -208,8 +214,6 @@ async def _answer_callback(bot: Bot, query_id: str) -> None:
 def _channel_error(method: str, exc: TelegramError) -> ChannelError:
     if isinstance(exc, Forbidden):
         logger.warning("telegram %s: refused (%s): the citizen blocked the bot?", method, exc)
-    if isinstance(exc, RetryAfter):
-        return ChannelError(f"telegram {method}: flood control, retry after {exc.retry_after}")
     if isinstance(exc, InvalidToken):
         return ChannelError(f"telegram {method}: the bot token was refused")
     return ChannelError(f"telegram {method}: {type(exc).__name__}: {exc.message}")
@@ -304,8 +308,6 @@ def _language(user: User | None) -> str | None:
 
 async def webhook(request: Request) -> Response:
     """Store the update and answer at once; it is processed in the background."""
-    from bot.app import runtime_of
-
     runtime = runtime_of(request)
     if NAME not in runtime.channels:
         return JSONResponse({"error": "Telegram is not configured"}, status_code=404)
@@ -339,8 +341,6 @@ async def poll(settings: Settings, *, knowledge: Knowledge | None = None) -> int
     """Run the bot with long polling until Ctrl-C (or SIGTERM); returns the exit status."""
     if not settings.telegram_token:
         return _fail("CITYBOT_TELEGRAM_TOKEN is not set: there is no bot to poll for")
-    from bot.runtime import running
-
     async with running(settings, knowledge) as runtime:
         channel = runtime.channels.get(NAME)
         if not isinstance(channel, TelegramChannel):
@@ -369,7 +369,7 @@ async def poll(settings: Settings, *, knowledge: Knowledge | None = None) -> int
 async def _poll_forever(bot: Bot, inbox: Inbox) -> None:
     """Fetch updates and process them one after the other, in order."""
     offset: int | None = None
-    pause = 1.0
+    pause = _FIRST_PAUSE
     while True:
         try:
             updates = await bot.get_updates(
@@ -379,21 +379,27 @@ async def _poll_forever(bot: Bot, inbox: Inbox) -> None:
             msg = "CITYBOT_TELEGRAM_TOKEN was refused by Telegram (getUpdates)"
             raise SettingsError(msg) from None
         except RetryAfter as exc:
-            wait = exc.retry_after
-            await asyncio.sleep(wait if isinstance(wait, int | float) else wait.total_seconds())
+            await asyncio.sleep(_retry_seconds(exc))
             continue
         except TelegramError as exc:
             logger.warning("telegram polling: %s; trying again in %.0f s", exc.message, pause)
             await asyncio.sleep(pause)
             pause = min(pause * 2, 60.0)
             continue
-        pause = 1.0
+        pause = _FIRST_PAUSE
         for update in updates:
             key = str(update.update_id)
             payload = update.to_dict()
             if await inbox.accept(NAME, key, payload):
                 await inbox.process(NAME, key, payload)
             offset = update.update_id + 1
+
+
+def _retry_seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB warns that the type becomes timedelta (PTB_TIMEDELTA)
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        wait = exc.retry_after
+    return wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
 
 
 def _cancel_on_signals(task: asyncio.Task[None]) -> Callable[[], None]:

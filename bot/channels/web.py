@@ -110,7 +110,7 @@ class WebChannel:
 
     async def send(self, recipient: Recipient, replies: Sequence[Reply]) -> None:
         logger.info(
-            "web chat: %d late repl(ies) kept in the transcript (the page shows them on reload)",
+            "web chat: %d late replies kept in the transcript for the next page load",
             len(replies),
         )
 

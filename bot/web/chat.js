@@ -89,7 +89,7 @@
     if (first) first.scrollIntoView({ block: "start" });
   }
 
-  async function post(body, restore) {
+  async function post(body, sent) {
     setBusy(1);
     try {
       const response = await fetch("api/chat", {
@@ -107,19 +107,19 @@
       applyLanguage(data.language);
       show(data.replies || []);
     } catch (_) {
+      // Not delivered: take the message back so that it can be sent again as it was.
       showError("offline");
-      if (restore && !input.value) input.value = restore;
+      if (sent) sent.remove();
+      if (typeof body.text === "string" && !input.value) input.value = body.text;
     } finally {
       setBusy(-1);
     }
   }
 
   function send(body, shown) {
-    if (shown) {
-      addMessage("citizen", shown).scrollIntoView({ block: "end" });
-    }
-    const restore = typeof body.text === "string" ? body.text : "";
-    queue = queue.then(() => post(body, restore));
+    const sent = shown ? addMessage("citizen", shown) : null;
+    if (sent) sent.scrollIntoView({ block: "end" });
+    queue = queue.then(() => post(body, sent));
     return queue;
   }
 

@@ -1,7 +1,7 @@
 """A fake Telegram Bot API: records every call and answers like Telegram does.
 
     fake = FakeTelegram()
-    async with serve(fake.app) as url:            # the bot's base_url is f"{url}/bot"
+    async with serve(fake.app) as fake.base_url:  # the bot's base_url is f"{url}/bot"
         fake.fail("sendMessage", times=1, status=500)
         ...
         [call] = await fake.wait_for("sendMessage")
@@ -50,6 +50,7 @@ class Call:
 
     method: str
     params: dict[str, Any]
+    ok: bool = True  # False when the fake answered with an error
 
 
 @dataclass
@@ -64,6 +65,7 @@ class FakeTelegram:
     """The Bot API for one token; ``app`` is the ASGI app to serve."""
 
     token: str = TOKEN
+    base_url: str = ""  # where it is served, once it is
     calls: list[Call] = field(default_factory=list)
     poll_wait: float = 0.2  # how long an empty getUpdates waits before answering []
 
@@ -79,6 +81,13 @@ class FakeTelegram:
         )
 
     # --- knobs ---------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget calls, failures and queued updates (one server, many tests)."""
+        self.calls.clear()
+        self._failures.clear()
+        self._updates.clear()
+        self._webhook_url = ""
 
     def fail(
         self, method: str, times: int = 1, status: int = 500, retry_after: int | None = None
@@ -96,10 +105,14 @@ class FakeTelegram:
     # --- what was received ---------------------------------------------------------------
 
     def of(self, method: str) -> list[Call]:
-        """The calls of one method, in order."""
+        """The calls of one method, in order (failed ones too)."""
         return [c for c in self.calls if c.method == method]
 
-    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+    def delivered(self) -> list[Call]:
+        """The sendMessage calls that succeeded: what the citizen's phone shows."""
+        return [c for c in self.of("sendMessage") if c.ok]
+
+    async def wait_for(self, method: str, count: int = 1, within: float = 5.0) -> list[Call]:
         """Wait until ``method`` was called at least ``count`` times; return those calls."""
 
         async def enough() -> None:
@@ -107,10 +120,10 @@ class FakeTelegram:
                 await self._called.wait_for(lambda: len(self.of(method)) >= count)
 
         try:
-            await asyncio.wait_for(enough(), timeout)
+            await asyncio.wait_for(enough(), within)
         except TimeoutError:
             got = [(c.method, c.params.get("text", "")[:30]) for c in self.calls]
-            msg = f"expected {count} {method} call(s) within {timeout} s; got {got}"
+            msg = f"expected {count} {method} call(s) within {within} s; got {got}"
             raise AssertionError(msg) from None
         return self.of(method)
 
@@ -121,19 +134,20 @@ class FakeTelegram:
         if request.path_params["token"] != self.token:
             return _error(401, "Unauthorized")
         params = await _params(request)
-        async with self._called:
-            self.calls.append(Call(method, params))
-            self._called.notify_all()
         failure = self._failures.get(method)
+        handler = getattr(self, f"_api_{method}", None)
         if failure is not None and failure.times > 0:
             failure.times -= 1
             extra = {"retry_after": failure.retry_after} if failure.retry_after else None
-            return _error(failure.status, _DESCRIPTIONS.get(failure.status, "Error"), extra)
-        handler = getattr(self, f"_api_{method}", None)
-        if handler is None:
-            return _error(404, "Not Found: method not found")
-        result = await handler(params)
-        return JSONResponse({"ok": True, "result": result})
+            response = _error(failure.status, _DESCRIPTIONS.get(failure.status, "Error"), extra)
+        elif handler is None:
+            response = _error(404, "Not Found: method not found")
+        else:
+            response = JSONResponse({"ok": True, "result": await handler(params)})
+        async with self._called:
+            self.calls.append(Call(method, params, ok=response.status_code == 200))
+            self._called.notify_all()
+        return response
 
     async def _api_getMe(self, params: dict[str, Any]) -> Any:
         return BOT_USER
@@ -196,7 +210,9 @@ async def _params(request: Request) -> dict[str, Any]:
     return params
 
 
-def _error(status: int, description: str, parameters: dict[str, Any] | None = None) -> JSONResponse:
+def _error(
+    status: int, description: str, parameters: dict[str, Any] | None = None
+) -> JSONResponse:
     body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
     if parameters:
         body["parameters"] = parameters

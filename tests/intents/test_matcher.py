@@ -53,7 +53,7 @@ def matcher() -> Matcher:
         ("はいしゃ", "dentist"),  # hiragana for kanji
         ("ｿﾀﾞｲｺﾞﾐ", "bulky"),  # half-width kana
         ("住民表がほしい", "juminhyo"),  # typo with the same reading
-        ("徐雪をお願いしたい", "snow"),  # typo
+        ("そだいごみを出しいたい", "bulky"),  # hiragana with a transposed kana
         ("雪かきに来てほしいんだけど", "snow"),  # synonym, casual
         (
             "戸籍謄本を取りたいのですが、遠くに住んでいて市役所に行けません。どうすればいいですか？",
@@ -86,10 +86,13 @@ def test_empty_collection_ranks_nothing() -> None:
 
 
 def test_decide_thresholds() -> None:
-    limits = Limits(answer=0.5, fallback=0.3, margin=0.05)
-    assert decide([Candidate("a", 0.8), Candidate("b", 0.4)], limits).verdict is Verdict.ANSWER
-    close = decide([Candidate("a", 0.6), Candidate("b", 0.58), Candidate("c", 0.2)], limits)
+    limits = Limits(answer=0.5, margin=0.1, clarify=0.3, suggest=0.15)
+    assert decide([Candidate("a", 0.6), Candidate("b", 0.4)], limits).verdict is Verdict.ANSWER
+    assert decide([Candidate("a", 0.95), Candidate("b", 0.9)], limits).verdict is Verdict.CLARIFY
+    close = decide([Candidate("a", 0.6), Candidate("b", 0.58), Candidate("c", 0.1)], limits)
     assert close.verdict is Verdict.CLARIFY
     assert [c.entry_id for c in close.candidates] == ["a", "b"]
-    assert decide([Candidate("a", 0.1)], limits).verdict is Verdict.FALLBACK
+    weak = decide([Candidate("a", 0.2), Candidate("b", 0.1)], limits)
+    assert weak.verdict is Verdict.FALLBACK
+    assert [c.entry_id for c in weak.candidates] == ["a"]  # offered as a suggestion
     assert decide([], limits).verdict is Verdict.FALLBACK
