@@ -8,6 +8,7 @@ staff can see it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
@@ -128,10 +129,8 @@ class Delivery:
             except Exception:  # the worker must survive a database hiccup
                 logger.exception("outbox worker: flush failed")
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
-            except TimeoutError:
-                pass
 
     def start(self) -> None:
         if self._worker is None:

@@ -10,6 +10,8 @@ This module is a leaf: it imports nothing of ours, so every package may raise fr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class CityBotError(Exception):
     """Root of the bot's errors."""
@@ -26,8 +28,8 @@ class ChannelError(CityBotError):
 class KnowledgeError(CityBotError):
     """The knowledge base could not be loaded; ``problems`` says where and why."""
 
-    def __init__(self, problems: list[object]) -> None:
-        self.problems = problems
+    def __init__(self, problems: Sequence[object]) -> None:
+        self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in problems[:50])
         more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
         super().__init__(f"knowledge base has {len(problems)} problem(s):\n{lines}{more}")

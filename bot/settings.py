@@ -22,7 +22,7 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import SettingsError
@@ -110,7 +110,7 @@ class Settings:
     knowledge_dir: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
-    secret_key: Secret = Secret("insecure-test-key-do-not-use")
+    secret_key: Secret = field(default_factory=lambda: Secret(secrets.token_urlsafe(32)))
     line_channel_secret: Secret | None = None
     line_access_token: Secret | None = None
     line_api_base: str = DEFAULT_LINE_API
@@ -140,7 +140,8 @@ class Settings:
             lines.append("Telegram: off (set CITYBOT_TELEGRAM_TOKEN)")
         elif not self.telegram_webhook_secret:
             lines.append(
-                "Telegram: on for polling only (set CITYBOT_TELEGRAM_WEBHOOK_SECRET for the webhook)"
+                "Telegram: on for polling only "
+                "(set CITYBOT_TELEGRAM_WEBHOOK_SECRET for the webhook)"
             )
         else:
             lines.append(f"Telegram: on (API {self.telegram_api_base})")

@@ -6,10 +6,10 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from bot.errors import KnowledgeError
 from intents.matcher import Document
-from knowledge.loader import KnowledgeError, Problem
+from knowledge.loader import Problem
 from knowledge.schema import Entry
-
 
 # Department entries answer "which office handles X?"; they should not outrank the entry that
 # answers X itself.

@@ -114,7 +114,7 @@ def load_knowledge(root: Path | str | None = None) -> KnowledgeBase:
         KnowledgeError: listing every problem found, each with file, entry and field.
     """
     base = Path(root) if root is not None else DATA_DIR
-    problems: list[object] = []
+    problems: list[Problem] = []
     categories: dict[str, Category] = {}
     entries: dict[str, Entry] = {}
     files: dict[str, str] = {}

@@ -10,8 +10,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.errors import KnowledgeError
 from intents.normalize import clean, to_hiragana
-from knowledge.loader import KnowledgeError, Problem
+from knowledge.loader import Problem
 from knowledge.schema import Text
 
 SYSTEM_DIR = Path(__file__).resolve().parent / "system"

@@ -328,3 +328,15 @@ async def test_a_choice_too_long_for_a_button_becomes_a_numbered_line(
     assert first.params["text"] == "次のどれですか？\n2. 転入"
     assert buttons(second) == [("職員と話す", "c:staff")]
     assert all(len(data.encode()) <= 64 for call in (first, second) for _, data in buttons(call))
+
+
+async def test_the_app_starts_while_telegram_is_down_and_answers_once_it_is_back(
+    tmp_path: Path, telegram_api: FakeTelegram, knowledge: Knowledge
+) -> None:
+    telegram_api.fail("getMe", times=1, status=502)
+    settings = telegram_settings(tmp_path / "bot.db", telegram_api)
+    async with running_bot(settings, knowledge) as bot:
+        await bot.post(updates.text("/start"))
+        await bot.settle()
+    assert texts(telegram_api) == [say(knowledge, "greeting"), say(knowledge, "menu")]
+    assert [call.ok for call in telegram_api.of("getMe")] == [False, True]
