@@ -97,7 +97,10 @@ class TelegramChannel:
             msg = "the Telegram channel is not started"
             raise ChannelError(msg)
         if not self._ready:
-            await self._connect(self._bot)
+            try:
+                await self._connect(self._bot)
+            except SettingsError as exc:  # a token revoked while running: retry, don't crash
+                raise ChannelError(str(exc)) from None
         return self._bot
 
     async def _connect(self, bot: Bot) -> None:
