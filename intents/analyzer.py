@@ -56,10 +56,23 @@ class Analysis:
 
 
 def stem_english(word: str) -> str:
-    """A deliberately small stemmer: plural and -ing/-ed endings."""
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: len(word) - len(suffix)] + keep
+    """A deliberately small stemmer: plurals, -ied/-ies, -ing and -ed endings.
+
+    >>> [stem_english(w) for w in ("witnesses", "witness", "married", "cities", "parking")]
+    ['witness', 'witness', 'marry', 'city', 'park']
+    """
+    if len(word) <= 3:
+        return word
+    if word.endswith(("ies", "ied")) and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes", "zes")):
+        return word[:-2]
+    if word.endswith("ing") and len(word) > 5:
+        return word[:-3]
+    if word.endswith("ed") and len(word) > 4:
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
     return word
 
 

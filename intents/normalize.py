@@ -58,7 +58,7 @@ _ENDING_RE = re.compile("(?:" + "|".join(map(re.escape, _ENDINGS)) + r")$")
 
 _PUNCT_RE = re.compile(r"[\s\u3000!-/:-@\[-`{-~、。・「」『』【】（）〔〕［］｛｝〈〉《》…‥！？]+")
 _CONTROL_RE = re.compile(r"[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\ufeff]")
-_ASCII_WORD_RE = re.compile(r"[a-z][a-z']*")
+_ASCII_WORD_RE = re.compile(r"[a-z]+(?:'[a-z]+)*")
 _JAPANESE_RE = re.compile(r"[\u3041-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 
