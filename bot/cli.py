@@ -108,8 +108,12 @@ def _serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     host = args.host or settings.host
     port = args.port or settings.port
+    from bot.knowledge_service import Knowledge
+
+    knowledge = Knowledge.load(settings.knowledge_dir)  # a broken file stops start-up, named
     print(f"citybot: serving on http://{host}:{port}/ (web chat)")
-    uvicorn.run(create_app(settings), host=host, port=port, timeout_graceful_shutdown=3)
+    app = create_app(settings, knowledge=knowledge)
+    uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=3)
     return 0
 
 

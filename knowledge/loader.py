@@ -103,6 +103,33 @@ def _validate_file(
         return None
 
 
+def _valid_entries(
+    data: Any, rel: str, problems: list[Problem], broken: set[str]
+) -> list[Entry]:
+    """Validate entry by entry, so that one bad entry does not hide the rest of its file."""
+    items = data.get("entries") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not items or set(data) != {"entries"}:
+        _validate_file(data, rel, EntryFile, problems)  # reports the shape problem
+        return []
+    valid: list[Entry] = []
+    for index, item in enumerate(items):
+        try:
+            valid.append(Entry.model_validate(item))
+        except ValidationError as exc:
+            raw_id = item.get("id") if isinstance(item, dict) else None
+            name = str(raw_id) if raw_id else f"#{index + 1}"
+            if raw_id:
+                broken.add(str(raw_id))
+            for err in exc.errors():
+                path = ".".join(str(part) for part in err["loc"]) or "(entry)"
+                problems.append(Problem(rel, name, path, err["msg"]))
+    return valid
+
+
+def _refers_to(problem: Problem, ids: set[str]) -> bool:
+    return any(f"'{i}'" in problem.message for i in ids)
+
+
 def _yaml_files(root: Path) -> Iterable[Path]:
     return sorted(p for p in root.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
 
@@ -118,6 +145,7 @@ def load_knowledge(root: Path | str | None = None) -> KnowledgeBase:
     categories: dict[str, Category] = {}
     entries: dict[str, Entry] = {}
     files: dict[str, str] = {}
+    broken: set[str] = set()  # ids of entries that failed validation
     if not base.is_dir():
         raise KnowledgeError([Problem(str(base), None, None, "knowledge directory not found")])
     for path in _yaml_files(base):
@@ -135,10 +163,7 @@ def load_knowledge(root: Path | str | None = None) -> KnowledgeBase:
                         problems.append(Problem(rel, cat.id, "id", "duplicate category id"))
                     categories[cat.id] = cat
             continue
-        parsed = _validate_file(data, rel, EntryFile, problems)
-        if not isinstance(parsed, EntryFile):
-            continue
-        for entry in parsed.entries:
+        for entry in _valid_entries(data, rel, problems, broken):
             if entry.id in entries:
                 problems.append(
                     Problem(rel, entry.id, "id", f"duplicate id (also in {files[entry.id]})")
@@ -146,7 +171,10 @@ def load_knowledge(root: Path | str | None = None) -> KnowledgeBase:
                 continue
             entries[entry.id] = entry
             files[entry.id] = rel
-    problems.extend(_cross_check(entries, categories, files))
+    # References to an entry that exists but is invalid were reported once, at that entry.
+    problems.extend(
+        p for p in _cross_check(entries, categories, files) if not _refers_to(p, broken)
+    )
     if problems:
         raise KnowledgeError(problems)
     return KnowledgeBase(entries=entries, categories=categories, files=files)

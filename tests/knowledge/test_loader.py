@@ -93,3 +93,29 @@ def test_kb_check_exits_non_zero_and_names_the_problem(
     assert main(["kb", "check", "--knowledge", str(kb_dir)]) == 1
     out = capsys.readouterr().out
     assert "ERROR faq.yaml entry faq.environment.test_entry field questions" in out
+
+
+def test_one_broken_entry_does_not_hide_the_rest(kb_dir: Path) -> None:
+    other = {
+        **GOOD_ENTRY,
+        "id": "faq.environment.other",
+        "related": ["faq.environment.test_entry"],
+    }
+    broken = {**GOOD_ENTRY, "answer": {"jx": "typo", "en": "x"}}
+    write(kb_dir / "faq.yaml", [broken, other])
+    found = problems_of(kb_dir)
+    assert found == [
+        "faq.yaml entry faq.environment.test_entry field answer.ja: Field required",
+        "faq.yaml entry faq.environment.test_entry field answer.jx: Extra inputs are not permitted",
+    ]  # and no knock-on "unknown entry" error from the entry that refers to it
+
+
+def test_serve_refuses_to_start_on_a_broken_knowledge_base(
+    kb_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(kb_dir / "faq.yaml", [{**GOOD_ENTRY, "department": "dept.nowhere"}])
+    monkeypatch.setenv("CITYBOT_KNOWLEDGE_DIR", str(kb_dir))
+    monkeypatch.setenv("CITYBOT_VAR_DIR", str(kb_dir.parent / "var"))
+    assert main(["serve", "--port", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "faq.yaml entry faq.environment.test_entry field department" in err
