@@ -106,7 +106,8 @@ def test_one_broken_entry_does_not_hide_the_rest(kb_dir: Path) -> None:
     found = problems_of(kb_dir)
     assert found == [
         "faq.yaml entry faq.environment.test_entry field answer.ja: Field required",
-        "faq.yaml entry faq.environment.test_entry field answer.jx: Extra inputs are not permitted",
+        "faq.yaml entry faq.environment.test_entry field answer.jx: "
+        "Extra inputs are not permitted",
     ]  # and no knock-on "unknown entry" error from the entry that refers to it
 
 
