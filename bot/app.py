@@ -92,8 +92,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 def _routes() -> list[BaseRoute]:
     from bot.channels import line, telegram, web
+    from bot.staff import routes as staff
 
-    return [Route("/healthz", healthz), *line.ROUTES, *telegram.ROUTES, *web.ROUTES]
+    return [
+        Route("/healthz", healthz),
+        *line.ROUTES,
+        *telegram.ROUTES,
+        *web.ROUTES,
+        *staff.ROUTES,
+    ]
 
 
 def create_app(

@@ -4,6 +4,9 @@ citybot chat                      talk to the bot in the terminal
 citybot ask "質問" [--json]       one fresh-conversation turn (or one per stdin line)
 citybot match --top 5 [--knowledge PATH]   ranked entries per stdin line, as JSON lines
 citybot kb check [--review] [--strict]      validate the knowledge base
+citybot kb drafts [--export FILE.yaml] [--mark-exported]   staff's FAQ drafts
+citybot staff add USERNAME --role admin|staff --dept dept.x [--dept …] [--name NAME]
+citybot staff disable|reset-password USERNAME;  citybot staff list
 """
 
 from __future__ import annotations
@@ -60,6 +63,20 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--review", action="store_true", help="list details awaiting review")
     check.add_argument("--strict", action="store_true", help="collisions count as errors")
     check.add_argument("--no-collisions", action="store_true", help="skip the collision scan")
+    drafts = kb_sub.add_parser("drafts", help="list FAQ drafts proposed by staff")
+    drafts.add_argument("--export", type=Path, help="write them as knowledge YAML to this file")
+    drafts.add_argument("--mark-exported", action="store_true", help="mark them exported")
+
+    staff = sub.add_parser("staff", help="staff console accounts")
+    staff_sub = staff.add_subparsers(dest="staff_command", required=True)
+    add = staff_sub.add_parser("add", help="add an account (password from a prompt or stdin)")
+    add.add_argument("username")
+    add.add_argument("--role", choices=["admin", "staff"], required=True)
+    add.add_argument("--dept", action="append", default=[], help="department id (repeatable)")
+    add.add_argument("--name", help="display name (default: the username)")
+    for name, text in (("disable", "disable an account"), ("reset-password", "set a password")):
+        staff_sub.add_parser(name, help=text).add_argument("username")
+    staff_sub.add_parser("list", help="list accounts")
     return parser
 
 
@@ -70,8 +87,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
+        if args.command == "kb" and args.kb_command == "drafts":
+            return asyncio.run(_kb_drafts(args))
         if args.command == "kb":
             return _kb_check(args, sys.stdout)
+        if args.command == "staff":
+            return asyncio.run(_staff(args))
         if args.command == "match":
             return _match(args, sys.stdin, sys.stdout)
         if args.command == "ask":
@@ -126,6 +147,46 @@ def _kb_check(args: argparse.Namespace, out: TextIO) -> int:
     if not report.ok or (args.strict and report.collisions):
         return 1
     return 0
+
+
+async def _kb_drafts(args: argparse.Namespace) -> int:
+    from bot.settings import Settings
+    from bot.staff import drafts
+    from bot.storage.db import create_store, migrate
+    from knowledge.loader import load_knowledge
+
+    settings = Settings.from_env()
+    kb = load_knowledge(settings.knowledge_dir)
+    await migrate(settings.database_url)
+    store = create_store(settings.database_url)
+    try:
+        return await drafts.run(store, kb, args.export, args.mark_exported, sys.stdout)
+    finally:
+        await store.close()
+
+
+async def _staff(args: argparse.Namespace) -> int:
+    from bot.settings import Settings
+    from bot.staff import accounts
+    from bot.storage.db import create_store, migrate
+    from knowledge.loader import load_knowledge
+
+    settings = Settings.from_env()
+    await migrate(settings.database_url)
+    store = create_store(settings.database_url)
+    try:
+        if args.staff_command == "add":
+            kb = load_knowledge(settings.knowledge_dir)
+            return await accounts.add(
+                store, kb, args.username, args.role, args.dept, args.name, sys.stdin, sys.stdout
+            )
+        if args.staff_command == "disable":
+            return await accounts.disable(store, args.username, sys.stdout)
+        if args.staff_command == "reset-password":
+            return await accounts.reset_password(store, args.username, sys.stdin, sys.stdout)
+        return await accounts.list_staff(store, sys.stdout)
+    finally:
+        await store.close()
 
 
 def _match(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:

@@ -62,17 +62,26 @@ class Delivery:
         self._worker: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
-    async def deliver(self, channel: str, recipient: Recipient, replies: Sequence[Reply]) -> bool:
+    async def deliver(
+        self,
+        channel: str,
+        recipient: Recipient,
+        replies: Sequence[Reply],
+        *,
+        message_id: int | None = None,
+    ) -> bool:
         """Store the replies in the outbox, then try to send them at once.
 
-        Returns whether they were sent now (if not, the worker retries them later).
+        ``message_id`` links the outbox row to the stored message it sends (staff replies), so
+        the console can show whether it arrived. Returns whether they were sent now (if not,
+        the worker retries them later).
         """
         if not replies:
             return True
         async with self.store.unit() as unit:
             payload = replies_to_payload(replies, recipient.context)
             outbox_id = await unit.outbox.enqueue(
-                cast(ChannelName, channel), recipient.user_id, payload
+                cast(ChannelName, channel), recipient.user_id, payload, message_id=message_id
             )
         return await self._attempt(outbox_id, channel, recipient.user_id, payload, attempts=0)
 

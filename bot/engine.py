@@ -5,26 +5,42 @@
 Each message is stored (and committed) before it is answered; one citizen's messages are handled
 in order; a handler's error is caught here, logged with the conversation id, and answered with an
 apology and the offer of a person.
+
+With an :class:`bot.escalation.EscalationService`, hand-offs are recorded for the staff console:
+a handler's escalation request opens (or touches) one, every citizen message while one is active
+touches it, and asking for the bot again resolves it; the console hears of each change after the
+commit. Without one (``citybot ask``) hand-offs still answer and only the status is kept.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from bot.choices import COMMAND, SAY, decode
 from bot.knowledge_service import Knowledge
 from bot.messages import Incoming, Kind, Outcome, OutcomeKind, Reply
-from bot.storage.base import Store
-from bot.storage.records import Channel, MessageKind
+from bot.office_hours import OfficeHours
+from bot.storage.base import Store, Unit
+from bot.storage.records import (
+    Channel,
+    ConversationRecord,
+    EscalationRecord,
+    MessageKind,
+    UserRecord,
+)
 from handlers import default_handlers
 from handlers.base import NOT_HANDLED, Handler, Response, Turn
-from handlers.handoff import STAFF, WAITING
+from handlers.handoff import BOT, STAFF, WAITING, Availability
 from intents.normalize import clean, has_japanese, looks_english, normalize
+
+if TYPE_CHECKING:
+    from bot.escalation import EscalationService
 
 logger = logging.getLogger(__name__)
 
@@ -56,11 +72,30 @@ class Engine:
     """Channel-agnostic: an :class:`Incoming` goes in, an :class:`Outcome` comes out."""
 
     def __init__(
-        self, knowledge: Knowledge, store: Store, handlers: Sequence[Handler] | None = None
+        self,
+        knowledge: Knowledge,
+        store: Store,
+        handlers: Sequence[Handler] | None = None,
+        escalations: EscalationService | None = None,
+        *,
+        office_hours: OfficeHours | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
+        """Build the engine.
+
+        Args:
+            handlers: the handlers in order; by default :func:`handlers.default_handlers`.
+            escalations: records hand-offs for staff; ``None`` records only the status.
+            office_hours: what hand-offs promise; by default the service's, else the defaults.
+            clock: the time for office hours (tests freeze it); by default the service's.
+        """
         self.knowledge = knowledge
         self.store = store
-        self.handlers = list(handlers) if handlers is not None else default_handlers()
+        self.escalations = escalations
+        hours = office_hours or (escalations.office_hours if escalations else OfficeHours())
+        now = clock or (escalations.clock if escalations else None)
+        availability = Availability(hours, now) if now else Availability(hours)
+        self.handlers = list(handlers) if handlers is not None else default_handlers(availability)
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     @asynccontextmanager
@@ -111,6 +146,7 @@ class Engine:
             replies = (Reply(turn.say("too_long")), *replies)
         state.pop("_decision", None)
         state["last_choices"] = [c.value for r in replies for c in r.choices]
+        escalation: tuple[EscalationRecord, str] | None = None
         async with self.store.unit() as unit:
             for reply in replies:
                 await unit.messages.add(
@@ -122,7 +158,11 @@ class Engine:
                     if reply.choices
                     else None,
                 )
-            await unit.conversations.update(convo.id, status=_status(response.status), state=state)
+            convo = await unit.conversations.update(
+                convo.id, status=_status(response.status), state=state
+            )
+            if self.escalations is not None:
+                escalation = await self._escalation(unit, convo, user, turn.status, response)
             if turn.language != user.language:
                 await unit.users.set_language(user.id, "en" if turn.language == "en" else "ja")
             if response.feedback is not None:
@@ -131,6 +171,11 @@ class Engine:
                 await unit.users.set_active(user.id, False)
             elif not user.active:
                 await unit.users.set_active(user.id, True)
+        extra = response.extra
+        if escalation is not None and self.escalations is not None:
+            record, action = escalation
+            self.escalations.publish(record, action)  # after the commit: the console can read it
+            extra = {**extra, "escalation_id": record.id}
         outcome = Outcome(
             kind=response.kind,
             replies=replies,
@@ -139,7 +184,7 @@ class Engine:
             confidence=response.confidence,
             candidates=response.candidates,
             conversation_id=convo.id,
-            extra=response.extra,
+            extra=extra,
         )
         logger.info(
             "conversation %s: %s %s entry=%s confidence=%.3f candidates=%s in %.1f ms",
@@ -152,6 +197,41 @@ class Engine:
             (time.perf_counter() - started) * 1000,
         )
         return outcome
+
+    async def _escalation(
+        self,
+        unit: Unit,
+        convo: ConversationRecord,
+        user: UserRecord,
+        before: str,
+        response: Response,
+    ) -> tuple[EscalationRecord, str] | None:
+        """Record what this turn means for the staff queue; the action name for the console."""
+        assert self.escalations is not None
+        service = self.escalations
+        request = response.escalate
+        if request is not None:
+            record = await service.escalate(
+                unit,
+                convo,
+                user,
+                request.reason,
+                category=request.category,
+                entry_id=request.entry_id,
+                priority=request.priority,
+            )
+            return record, "escalated"
+        with_staff = before in (WAITING, STAFF)
+        if with_staff and response.status == BOT:
+            returned = await service.citizen_returned(unit, convo.id)
+            return (returned, "citizen_returned") if returned is not None else None
+        touched = await service.touch(unit, convo.id)
+        if touched is not None:
+            return touched, "message"
+        if with_staff:  # still with staff, but the case was closed: open a new one
+            record = await service.escalate(unit, convo, user, "requested")
+            return record, "escalated"
+        return None
 
     def _turn(self, msg: Incoming, state: dict[str, Any], status: str, stored: str) -> Turn:
         text = clean(msg.text)

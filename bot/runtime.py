@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from bot.channels.base import Channel
 from bot.delivery import Delivery
 from bot.engine import Engine
+from bot.escalation import EscalationService
+from bot.events import EventBus
 from bot.inbox import Inbox
 from bot.knowledge_service import Knowledge
 from bot.settings import Settings
@@ -27,6 +29,8 @@ class Runtime:
     engine: Engine
     delivery: Delivery
     inbox: Inbox
+    events: EventBus  # live updates for the staff console
+    escalations: EscalationService  # hand-offs: opened by the engine, worked by the console
     channels: dict[str, Channel] = field(default_factory=dict)
 
 
@@ -61,10 +65,14 @@ async def running(
         await migrate(settings.database_url)
         store = create_store(settings.database_url)
     channels = channels if channels is not None else build_channels(settings)
-    engine = Engine(knowledge, store)
     delivery = Delivery(store, channels)
+    events = EventBus()
+    escalations = EscalationService(store, knowledge, events, delivery, settings.office_hours)
+    engine = Engine(knowledge, store, escalations=escalations)
     inbox = Inbox(store, engine, delivery, channels)
-    runtime = Runtime(settings, knowledge, store, engine, delivery, inbox, channels)
+    runtime = Runtime(
+        settings, knowledge, store, engine, delivery, inbox, events, escalations, channels
+    )
     started: list[Channel] = []
     try:
         for channel in channels.values():
@@ -78,6 +86,7 @@ async def running(
             logger.warning("processed %d webhook events left over from the last run", resumed)
         yield runtime
     finally:
+        events.close()  # open console event streams end, so shutdown does not wait on them
         await inbox.drain()
         await delivery.stop()
         for channel in reversed(started):

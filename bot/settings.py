@@ -14,18 +14,24 @@ A bad setting stops start-up with a message naming the variable. Secrets are wra
 | CITYBOT_TELEGRAM_WEBHOOK_SECRET | unset: the webhook refuses every call (use polling) |
 | CITYBOT_TELEGRAM_API_BASE | https://api.telegram.org/bot |
 | CITYBOT_KNOWLEDGE_DIR | the shipped ``knowledge/data`` |
+| CITYBOT_OFFICE_HOURS | ``mon-fri 08:45-17:15`` (closed on public holidays and 12/29-1/3) |
+| CITYBOT_TIMEZONE | ``Asia/Tokyo`` |
+| CITYBOT_EXTRA_CLOSED_DATES | none (comma-separated ``YYYY-MM-DD``) |
+| CITYBOT_STAFF_IDLE_MINUTES / CITYBOT_STAFF_SESSION_HOURS | 480 / 12 (console sessions) |
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import SettingsError
+from bot.office_hours import OfficeHours, parse_office_hours
 from bot.storage.db import default_database_url
 
 logger = logging.getLogger(__name__)
@@ -83,6 +89,16 @@ def _http_url(name: str, value: str) -> str:
     return value.rstrip("/")
 
 
+def _positive(name: str, get: Callable[[str], str | None], default: int) -> int:
+    value = get(name)
+    if value is None:
+        return default
+    if not value.isdigit() or int(value) == 0:
+        msg = f"{name}={value!r} must be a positive whole number"
+        raise SettingsError(msg)
+    return int(value)
+
+
 def _secret_key(value: str | None, var_dir: Path) -> Secret:
     if value:
         if len(value) < 16:
@@ -118,6 +134,9 @@ class Settings:
     telegram_webhook_secret: Secret | None = None
     telegram_api_base: str = DEFAULT_TELEGRAM_API
     https: bool = False
+    staff_idle_timeout: dt.timedelta = dt.timedelta(hours=8)
+    staff_session_lifetime: dt.timedelta = dt.timedelta(hours=12)
+    office_hours: OfficeHours = field(default_factory=OfficeHours)
 
     @property
     def line_enabled(self) -> bool:
@@ -212,4 +231,15 @@ class Settings:
                 get("CITYBOT_TELEGRAM_API_BASE") or DEFAULT_TELEGRAM_API,
             ),
             https=(get("CITYBOT_HTTPS") or "").lower() in ("1", "true", "yes"),
+            staff_idle_timeout=dt.timedelta(
+                minutes=_positive("CITYBOT_STAFF_IDLE_MINUTES", get, 480)
+            ),
+            staff_session_lifetime=dt.timedelta(
+                hours=_positive("CITYBOT_STAFF_SESSION_HOURS", get, 12)
+            ),
+            office_hours=parse_office_hours(
+                get("CITYBOT_OFFICE_HOURS"),
+                get("CITYBOT_TIMEZONE"),
+                get("CITYBOT_EXTRA_CLOSED_DATES"),
+            ),
         )

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from handlers.base import Handler
 
+if TYPE_CHECKING:
+    from handlers.handoff import Availability
 
-def default_handlers() -> list[Handler]:
-    """The first handler that accepts a turn answers it; the fallback accepts everything."""
+
+def default_handlers(availability: Availability | None = None) -> list[Handler]:
+    """The first handler that accepts a turn answers it; the fallback accepts everything.
+
+    ``availability`` (office hours and a clock) decides what hand-offs promise the citizen.
+    """
     from handlers.choice import ChoiceHandler
+    from handlers.complaint import ComplaintHandler
     from handlers.content import AttachmentHandler, CancelHandler, EmptyHandler, UnfollowHandler
     from handlers.emergency import EmergencyHandler
     from handlers.fallback import FallbackHandler
     from handlers.faq import FaqHandler
     from handlers.greeting import GreetingHandler, HelpHandler, ThanksHandler
-    from handlers.handoff import BotBackHandler, HandoffHandler, StaffQuietHandler
+    from handlers.handoff import Availability, BotBackHandler, HandoffHandler, StaffQuietHandler
     from handlers.language import LanguageHandler
 
+    availability = availability or Availability()
     return [
         UnfollowHandler(),
         EmergencyHandler(),
@@ -25,11 +35,12 @@ def default_handlers() -> list[Handler]:
         AttachmentHandler(),
         ChoiceHandler(),
         LanguageHandler(),
-        HandoffHandler(),
+        ComplaintHandler(availability),
+        HandoffHandler(availability),
         CancelHandler(),
         GreetingHandler(),
         HelpHandler(),
         ThanksHandler(),
         FaqHandler(),
-        FallbackHandler(),
+        FallbackHandler(availability),
     ]

@@ -8,11 +8,14 @@ wins; returning :data:`NOT_HANDLED` from ``handle`` lets the next one try.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from bot.choices import ChoiceValue
 from bot.knowledge_service import Knowledge
 from bot.messages import Choice, Incoming, OutcomeKind, Reply
+
+if TYPE_CHECKING:
+    from bot.escalation_values import EscalationRequest
 
 
 @dataclass
@@ -48,6 +51,7 @@ class Response:
     candidates: tuple[tuple[str, float], ...] = ()
     status: str | None = None  # new hand-off status, if it changes
     feedback: tuple[str, bool] | None = None  # (entry id, helpful) to record
+    escalate: EscalationRequest | None = None  # the engine queues the chat for staff
     extra: dict[str, Any] = field(default_factory=dict)
 
 

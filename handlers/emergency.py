@@ -1,9 +1,16 @@
-"""Emergencies are never queued: tell the citizen to call 119/110 now, and flag the chat."""
+"""Emergencies are never queued: tell the citizen to call 119/110 now, and flag the chat.
+
+The chat is flagged for staff as an urgent escalation, but its status stays as it was: the bot
+keeps answering, because nobody may be at the console to take over.
+"""
 
 from __future__ import annotations
 
+from bot.escalation_values import EscalationRequest
 from bot.messages import OutcomeKind, Reply
 from handlers.base import Response, Turn
+
+URGENT = 1
 
 
 class EmergencyHandler:
@@ -17,5 +24,6 @@ class EmergencyHandler:
         return Response(
             OutcomeKind.EMERGENCY,
             (Reply(turn.say("emergency")),),
+            escalate=EscalationRequest("emergency", priority=URGENT),
             extra={"flag": "emergency"},
         )

@@ -1,16 +1,26 @@
-"""Nothing fitted: say so honestly, suggest how to rephrase, and offer a person."""
+"""Nothing fitted: say so honestly, suggest how to rephrase, and offer a person.
+
+The second failure in a row hands the conversation to staff without waiting to be asked.
+"""
 
 from __future__ import annotations
 
 from bot.choices import encode_command
+from bot.escalation_values import EscalationRequest
 from bot.messages import OutcomeKind, Reply
 from handlers.base import Response, Turn
+from handlers.handoff import WAITING, Availability
 from handlers.render import entry_choice
 from intents.decide import Decision
+
+ESCALATE_AFTER = 2  # failures in a row
 
 
 class FallbackHandler:
     name = "fallback"
+
+    def __init__(self, availability: Availability | None = None) -> None:
+        self.availability = availability or Availability()
 
     async def accepts(self, turn: Turn) -> bool:
         return True
@@ -25,7 +35,17 @@ class FallbackHandler:
             if isinstance(decision, Decision)
             else ()
         )
-        key = "fallback_again" if failures >= 2 else "fallback"
+        if failures >= ESCALATE_AFTER:
+            turn.state["failures"] = 0
+            return Response(
+                OutcomeKind.FALLBACK,
+                (self.availability.handoff_reply(turn, "handoff_failed"),),
+                confidence=confidence,
+                candidates=scored,
+                status=WAITING,
+                escalate=EscalationRequest("failed_twice"),
+                extra={"failures": failures, "reason": "failed_twice"},
+            )
         staff = turn.option("choice_staff", encode_command("staff"))
         helper = turn.option("choice_help", encode_command("help"))
         suggestions = [
@@ -33,7 +53,7 @@ class FallbackHandler:
             for c in (decision.candidates if isinstance(decision, Decision) else ())
             if (entry := turn.knowledge.entry(c.entry_id)) is not None
         ]
-        replies = [Reply(turn.say(key), () if suggestions else (staff, helper))]
+        replies = [Reply(turn.say("fallback"), () if suggestions else (staff, helper))]
         if suggestions:
             choices = (*(entry_choice(turn, e) for e in suggestions), staff)
             replies.append(Reply(turn.say("suggest"), choices))

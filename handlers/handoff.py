@@ -1,20 +1,77 @@
 """Hand-off to a person, and the way back to the bot.
 
-Hand-off is a status, not a flag soup: ``bot -> waiting -> staff -> bot | closed``.
+Hand-off is a status, not a flag soup: ``bot -> waiting -> staff -> bot | closed``. A handler
+only asks for the escalation (:class:`bot.escalation.EscalationRequest`); the engine records it.
+What the citizen is promised depends on the office hours: staff soon, or after the next opening.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.choices import encode_feedback
+from bot.escalation_values import EscalationRequest, utc_now
 from bot.messages import OutcomeKind, Reply
+from bot.office_hours import OfficeHours
 from handlers.base import Response, Turn
 
 BOT, WAITING, STAFF, CLOSED = "bot", "waiting", "staff", "closed"
+
+
+@dataclass(frozen=True)
+class Availability:
+    """When staff can answer, said honestly in the citizen's language."""
+
+    hours: OfficeHours = field(default_factory=OfficeHours)
+    clock: Callable[[], dt.datetime] = utc_now
+
+    def text(self, turn: Turn) -> str:
+        now = self.clock()
+        if self.hours.is_open(now):
+            return turn.say("staff_soon")
+        return turn.say("staff_after_hours", when=opening_text(turn, self.hours.next_opening(now)))
+
+    def handoff_reply(self, turn: Turn, intro: str) -> Reply:
+        """The intro, when staff will answer, and how to get the bot back."""
+        return Reply("\n".join((turn.say(intro), self.text(turn), turn.say("handoff_hint"))))
+
+
+def opening_text(turn: Turn, at: dt.datetime) -> str:
+    """``12月1日（火）8:45`` / ``8:45 on Tuesday, December 1``."""
+    weekday = turn.say("weekday_names").split()[at.weekday()]
+    month = turn.say("month_names").split()[at.month - 1]
+    return turn.say(
+        "opening_time",
+        month=month,
+        day=str(at.day),
+        weekday=weekday,
+        time=f"{at.hour}:{at.minute:02d}",
+    )
+
+
+def requested(turn: Turn) -> EscalationRequest:
+    """An explicit request; ``needs_staff`` when it follows an answer that needs a person."""
+    last = turn.state.get("last_entry")
+    entry = turn.knowledge.entry(str(last)) if last else None
+    offered = turn.state.get("last_choices") or []
+    if (
+        entry is not None
+        and entry.needs_staff
+        and encode_feedback(entry.id, helpful=True) in offered
+    ):
+        return EscalationRequest("needs_staff", category=entry.category, entry_id=entry.id)
+    return EscalationRequest("requested")
 
 
 class HandoffHandler:
     """An explicit request for a person (any wording, /staff, the menu's button)."""
 
     name = "handoff"
+
+    def __init__(self, availability: Availability | None = None) -> None:
+        self.availability = availability or Availability()
 
     async def accepts(self, turn: Turn) -> bool | None:
         if turn.command == "staff":
@@ -25,7 +82,14 @@ class HandoffHandler:
         turn.state["failures"] = 0
         if turn.status in (WAITING, STAFF):
             return Response(OutcomeKind.HANDOFF, (Reply(turn.say("handoff_already")),))
-        return Response(OutcomeKind.HANDOFF, (Reply(turn.say("handoff")),), status=WAITING)
+        request = requested(turn)
+        return Response(
+            OutcomeKind.HANDOFF,
+            (self.availability.handoff_reply(turn, "handoff"),),
+            status=WAITING,
+            escalate=request,
+            extra={"reason": request.reason},
+        )
 
 
 class BotBackHandler:

@@ -20,6 +20,7 @@ SYSTEM_DIR = Path(__file__).resolve().parent / "system"
 RULE_NAMES = (
     "emergency",
     "handoff",
+    "complaint",
     "bot_back",
     "greeting",
     "help",

@@ -15,10 +15,19 @@ others (store, commit, then send — or enqueue in the outbox).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.storage.base_staff import (
+    AuditRepo,
+    DraftRepo,
+    EscalationRepo,
+    NoteRepo,
+    SessionRepo,
+    StaffRepo,
+)
 from bot.storage.records import (
     Author,
     Channel,
@@ -35,10 +44,16 @@ from bot.storage.records import (
 )
 
 __all__ = [
+    "AuditRepo",
     "ConversationRepo",
+    "DraftRepo",
+    "EscalationRepo",
     "FeedbackRepo",
     "MessageRepo",
+    "NoteRepo",
     "OutboxRepo",
+    "SessionRepo",
+    "StaffRepo",
     "Store",
     "Unit",
     "UserRepo",
@@ -127,6 +142,12 @@ class MessageRepo(Protocol):
         """Return how many messages the conversation has."""
         ...
 
+    async def since(
+        self, conversation_id: int, after_id: int, limit: int = 200
+    ) -> list[MessageRecord]:
+        """Return up to ``limit`` messages with ``id > after_id``, oldest first (live updates)."""
+        ...
+
 
 class FeedbackRepo(Protocol):
     """Citizens' verdicts on knowledge entries."""
@@ -165,8 +186,22 @@ class WebhookEventRepo(Protocol):
 class OutboxRepo(Protocol):
     """Messages to send to citizens, retried until sent or given up."""
 
-    async def enqueue(self, channel: Channel, recipient: str, payload: dict[str, Any]) -> int:
-        """Queue a message, due now; return its id."""
+    async def enqueue(
+        self,
+        channel: Channel,
+        recipient: str,
+        payload: dict[str, Any],
+        message_id: int | None = None,
+    ) -> int:
+        """Queue a message, due now; return its id.
+
+        ``message_id`` links the delivery to the stored message it sends (staff replies), so
+        :meth:`for_messages` can show whether it arrived.
+        """
+        ...
+
+    async def for_messages(self, message_ids: Sequence[int]) -> dict[int, OutboxRecord]:
+        """Return ``message id -> its delivery`` (the latest one if a message has several)."""
         ...
 
     async def due(self, now: dt.datetime, limit: int = 50) -> list[OutboxRecord]:
@@ -196,6 +231,12 @@ class Unit:
     feedback: FeedbackRepo
     events: WebhookEventRepo
     outbox: OutboxRepo
+    staff: StaffRepo
+    sessions: SessionRepo
+    escalations: EscalationRepo
+    notes: NoteRepo
+    audit: AuditRepo
+    drafts: DraftRepo
 
 
 class Store(Protocol):

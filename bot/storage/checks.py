@@ -5,18 +5,42 @@ Both implementations call the same checks first, so they refuse the same input t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, get_args
 
-from bot.storage.records import Author, Channel, Direction, Language, MessageKind
+from bot.storage.records import (
+    Author,
+    Channel,
+    Direction,
+    DraftStatus,
+    EscalationReason,
+    EscalationStatus,
+    Language,
+    MessageKind,
+    NoteKind,
+    StaffRole,
+)
+
+#: Longest queue summary; longer ones are cut (the column is VARCHAR(200)).
+SUMMARY_LENGTH = 200
 
 __all__ = [
+    "SUMMARY_LENGTH",
     "check_author",
     "check_channel",
     "check_choice",
     "check_direction",
+    "check_draft_status",
     "check_kind",
     "check_language",
     "check_limit",
+    "check_note_kind",
+    "check_reason",
+    "check_role",
+    "check_statuses",
+    "clean_departments",
+    "clean_summary",
+    "clean_username",
 ]
 
 
@@ -63,3 +87,75 @@ def check_limit(limit: int) -> None:
     if limit < 0:
         msg = f"limit must be >= 0; got {limit}"
         raise ValueError(msg)
+
+
+def check_role(value: str) -> None:
+    """Refuse a staff role other than ``admin``/``staff``."""
+    check_choice(value, StaffRole, "role")
+
+
+def check_reason(value: str) -> None:
+    """Refuse an unknown escalation reason."""
+    check_choice(value, EscalationReason, "reason")
+
+
+def check_note_kind(value: str) -> None:
+    """Refuse an unknown note kind."""
+    check_choice(value, NoteKind, "kind")
+
+
+def check_draft_status(value: str) -> None:
+    """Refuse an unknown draft status."""
+    check_choice(value, DraftStatus, "status")
+
+
+def check_statuses(values: Sequence[str]) -> list[EscalationStatus]:
+    """Return the escalation statuses named by ``values``.
+
+    Raises:
+        ValueError: one of them is not a status; the message names it.
+    """
+    allowed = [s.value for s in EscalationStatus]
+    result = []
+    for value in values:
+        if value not in allowed:
+            msg = f"status must be one of {', '.join(allowed)}; got {value!r}"
+            raise ValueError(msg)
+        result.append(EscalationStatus(value))
+    return result
+
+
+def clean_username(value: str) -> str:
+    """Return the stored form of a username: stripped and lowercased (unique ignoring case).
+
+    Raises:
+        ValueError: the username is empty or longer than 64 characters.
+    """
+    name = value.strip().lower()
+    if not name or len(name) > 64:
+        msg = f"username must be 1-64 characters; got {len(name)}"
+        raise ValueError(msg)
+    return name
+
+
+def clean_departments(values: Sequence[str]) -> tuple[str, ...]:
+    """Return the department ids without duplicates, in the given order.
+
+    Raises:
+        ValueError: ``values`` is a single string (a common slip) or holds an empty id.
+    """
+    if isinstance(values, str):
+        msg = f"departments must be a list of ids, not the string {values!r}"
+        raise ValueError(msg)
+    if any(not isinstance(v, str) or not v for v in values):
+        msg = f"departments must be non-empty strings; got {list(values)!r}"
+        raise ValueError(msg)
+    return tuple(dict.fromkeys(values))
+
+
+def clean_summary(value: str) -> str:
+    """Return the summary on one line, cut to :data:`SUMMARY_LENGTH` characters."""
+    line = " ".join(value.split())
+    if len(line) > SUMMARY_LENGTH:
+        line = line[: SUMMARY_LENGTH - 1] + "…"
+    return line

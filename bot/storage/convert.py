@@ -5,28 +5,57 @@ from __future__ import annotations
 import copy
 from typing import Any, cast
 
-from bot.storage.models import Conversation, Feedback, Message, Outbox, User, WebhookEvent
+from bot.storage.models import (
+    AuditLog,
+    Conversation,
+    Escalation,
+    EscalationNote,
+    Feedback,
+    KnowledgeDraft,
+    Message,
+    Outbox,
+    StaffSession,
+    StaffUser,
+    User,
+    WebhookEvent,
+)
 from bot.storage.records import (
+    AuditRecord,
     Author,
     Channel,
     ConversationRecord,
     Direction,
+    DraftRecord,
+    DraftStatus,
+    EscalationReason,
+    EscalationRecord,
     EventRecord,
     FeedbackRecord,
     Language,
     MessageKind,
     MessageRecord,
+    NoteKind,
+    NoteRecord,
     OutboxRecord,
+    SessionRecord,
+    StaffRecord,
+    StaffRole,
     UserRecord,
 )
 
 __all__ = [
+    "audit_record",
     "conversation_record",
+    "draft_record",
+    "escalation_record",
     "event_record",
     "feedback_record",
     "json_copy",
     "message_record",
+    "note_record",
     "outbox_record",
+    "session_record",
+    "staff_record",
     "user_record",
 ]
 
@@ -117,4 +146,99 @@ def outbox_record(row: Outbox) -> OutboxRecord:
         last_error=row.last_error,
         created_at=row.created_at,
         sent_at=row.sent_at,
+        message_id=row.message_id,
+    )
+
+
+def staff_record(row: StaffUser) -> StaffRecord:
+    """Convert a ``StaffUser`` row."""
+    return StaffRecord(
+        id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        password_hash=row.password_hash,
+        role=cast(StaffRole, row.role),
+        departments=tuple(str(d) for d in row.departments or ()),
+        active=row.active,
+        failed_logins=row.failed_logins,
+        last_failed_at=row.last_failed_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def session_record(row: StaffSession) -> SessionRecord:
+    """Convert a ``StaffSession`` row."""
+    return SessionRecord(
+        id=row.id,
+        token_hash=row.token_hash,
+        staff_id=row.staff_id,
+        csrf_token=row.csrf_token,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        last_seen_at=row.last_seen_at,
+    )
+
+
+def escalation_record(row: Escalation) -> EscalationRecord:
+    """Convert an ``Escalation`` row."""
+    return EscalationRecord(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        user_id=row.user_id,
+        channel=cast(Channel, row.channel),
+        status=row.status,
+        reason=cast(EscalationReason, row.reason),
+        priority=row.priority,
+        category=row.category,
+        department=row.department,
+        summary=row.summary,
+        transcript=json_copy(row.transcript) or {},
+        assignee_id=row.assignee_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        last_activity_at=row.last_activity_at,
+        resolved_at=row.resolved_at,
+        unread=row.unread,
+    )
+
+
+def note_record(row: EscalationNote) -> NoteRecord:
+    """Convert an ``EscalationNote`` row."""
+    return NoteRecord(
+        id=row.id,
+        escalation_id=row.escalation_id,
+        author_id=row.author_id,
+        kind=cast(NoteKind, row.kind),
+        text=row.text,
+        created_at=row.created_at,
+    )
+
+
+def audit_record(row: AuditLog) -> AuditRecord:
+    """Convert an ``AuditLog`` row."""
+    return AuditRecord(
+        id=row.id,
+        staff_id=row.staff_id,
+        action=row.action,
+        target=row.target,
+        detail=json_copy(row.detail) or {},
+        ip=row.ip,
+        created_at=row.created_at,
+    )
+
+
+def draft_record(row: KnowledgeDraft) -> DraftRecord:
+    """Convert a ``KnowledgeDraft`` row."""
+    return DraftRecord(
+        id=row.id,
+        escalation_id=row.escalation_id,
+        author_id=row.author_id,
+        question=row.question,
+        answer_ja=row.answer_ja,
+        answer_en=row.answer_en,
+        category=row.category,
+        status=cast(DraftStatus, row.status),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
     )

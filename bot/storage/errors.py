@@ -4,14 +4,15 @@
 
     CityBotError
     └── StorageError
-        └── RecordNotFoundError   an update named a row that does not exist
+        ├── RecordNotFoundError   an update named a row that does not exist
+        └── DuplicateError        a unique value (a staff username …) is taken already
 """
 
 from __future__ import annotations
 
 from bot.errors import CityBotError
 
-__all__ = ["RecordNotFoundError", "StorageError"]
+__all__ = ["DuplicateError", "RecordNotFoundError", "StorageError"]
 
 
 class StorageError(CityBotError):
@@ -26,3 +27,14 @@ class RecordNotFoundError(StorageError, LookupError):
         super().__init__(f"{table}: no row with id {key!r}")
         self.table = table
         self.key = key
+
+
+class DuplicateError(StorageError):
+    """A row with this unique value exists already."""
+
+    def __init__(self, table: str, field: str, value: object) -> None:
+        """Name the table, the field and the value that is taken."""
+        super().__init__(f"{table}: {field} {value!r} exists already")
+        self.table = table
+        self.field = field
+        self.value = value

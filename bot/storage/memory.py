@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import copy
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field, replace
-from typing import Any, Generic, TypeVar
+from dataclasses import replace
+from typing import Any
 
 from bot.storage.base import Unit
 from bot.storage.checks import (
@@ -26,6 +26,14 @@ from bot.storage.checks import (
     check_limit,
 )
 from bot.storage.errors import RecordNotFoundError
+from bot.storage.memory_base import MemoryRepo, Tables, json_copy, out
+from bot.storage.memory_queue import InMemoryEscalationRepo, InMemoryNoteRepo
+from bot.storage.memory_staff import (
+    InMemoryAuditRepo,
+    InMemoryDraftRepo,
+    InMemorySessionRepo,
+    InMemoryStaffRepo,
+)
 from bot.storage.records import (
     Author,
     Channel,
@@ -45,76 +53,20 @@ from bot.storage.records import (
 from bot.storage.types import require_aware, utcnow
 
 __all__ = [
+    "InMemoryAuditRepo",
     "InMemoryConversationRepo",
+    "InMemoryDraftRepo",
+    "InMemoryEscalationRepo",
     "InMemoryFeedbackRepo",
     "InMemoryMessageRepo",
+    "InMemoryNoteRepo",
     "InMemoryOutboxRepo",
+    "InMemorySessionRepo",
+    "InMemoryStaffRepo",
     "InMemoryStore",
     "InMemoryUserRepo",
     "InMemoryWebhookEventRepo",
 ]
-
-_R = TypeVar("_R")
-
-
-_T = TypeVar("_T")
-
-
-@dataclass
-class _Table(Generic[_T]):
-    """Rows by id, with the next id to hand out (ids start at 1, as in SQL)."""
-
-    name: str
-    rows: dict[int, _T] = field(default_factory=dict)
-    next_id: int = 1
-
-    def new_id(self) -> int:
-        self.next_id += 1
-        return self.next_id - 1
-
-    def load(self, key: int) -> _T:
-        try:
-            return self.rows[key]
-        except KeyError:
-            raise RecordNotFoundError(self.name, key) from None
-
-
-@dataclass
-class _Tables:
-    """Everything one in-memory database holds. Records are frozen, so copies are cheap."""
-
-    users: _Table[UserRecord] = field(default_factory=lambda: _Table("users"))
-    conversations: _Table[ConversationRecord] = field(
-        default_factory=lambda: _Table("conversations")
-    )
-    messages: _Table[MessageRecord] = field(default_factory=lambda: _Table("messages"))
-    feedback: _Table[FeedbackRecord] = field(default_factory=lambda: _Table("feedback"))
-    events: _Table[EventRecord] = field(default_factory=lambda: _Table("webhook_events"))
-    outbox: _Table[OutboxRecord] = field(default_factory=lambda: _Table("outbox"))
-
-    def copy(self) -> _Tables:
-        """Return a copy whose tables can change without touching these."""
-        return _Tables(
-            **{
-                name: _Table(table.name, dict(table.rows), table.next_id)
-                for name, table in vars(self).items()
-            }
-        )
-
-
-def _json(value: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Return a deep copy, so neither side can change the other's JSON value."""
-    return copy.deepcopy(value)
-
-
-def _out(record: _R) -> _R:
-    """Hand a stored record out with its JSON values copied, as a database round trip does."""
-    changes: dict[str, Any] = {
-        name: _json(getattr(record, name))
-        for name in ("state", "payload")
-        if hasattr(record, name)
-    }
-    return replace(record, **changes) if changes else record  # type: ignore[type-var]
 
 
 class InMemoryStore:
@@ -122,7 +74,7 @@ class InMemoryStore:
 
     def __init__(self) -> None:
         """Start empty."""
-        self._tables = _Tables()
+        self._tables = Tables()
         self._lock = asyncio.Lock()
         self._closed = False
 
@@ -138,6 +90,12 @@ class InMemoryStore:
                 feedback=InMemoryFeedbackRepo(work),
                 events=InMemoryWebhookEventRepo(work),
                 outbox=InMemoryOutboxRepo(work),
+                staff=InMemoryStaffRepo(work),
+                sessions=InMemorySessionRepo(work),
+                escalations=InMemoryEscalationRepo(work),
+                notes=InMemoryNoteRepo(work),
+                audit=InMemoryAuditRepo(work),
+                drafts=InMemoryDraftRepo(work),
             )
             self._tables = work
 
@@ -150,13 +108,7 @@ class InMemoryStore:
         self._closed = True
 
 
-class _Repo:
-    def __init__(self, tables: _Tables) -> None:
-        """Work on one unit's copy of the tables."""
-        self._t = tables
-
-
-class InMemoryUserRepo(_Repo):
+class InMemoryUserRepo(MemoryRepo):
     """Users in memory."""
 
     async def get_or_create(
@@ -209,7 +161,7 @@ class InMemoryUserRepo(_Repo):
         self._change(user_id, last_seen_at=utcnow())
 
 
-class InMemoryConversationRepo(_Repo):
+class InMemoryConversationRepo(MemoryRepo):
     """Conversations in memory."""
 
     async def open_for(self, user_id: int) -> ConversationRecord:
@@ -221,7 +173,7 @@ class InMemoryConversationRepo(_Repo):
             if c.user_id == user_id and c.status is not ConversationStatus.CLOSED
         ]
         if open_ones:
-            return _out(max(open_ones, key=lambda c: c.id))
+            return out(max(open_ones, key=lambda c: c.id))
         now = utcnow()
         convo = ConversationRecord(
             id=self._t.conversations.new_id(),
@@ -232,12 +184,12 @@ class InMemoryConversationRepo(_Repo):
             updated_at=now,
         )
         self._t.conversations.rows[convo.id] = convo
-        return _out(convo)
+        return out(convo)
 
     async def get(self, conversation_id: int) -> ConversationRecord | None:
         """Return the conversation or ``None``."""
         convo = self._t.conversations.rows.get(conversation_id)
-        return None if convo is None else _out(convo)
+        return None if convo is None else out(convo)
 
     async def update(
         self,
@@ -255,10 +207,10 @@ class InMemoryConversationRepo(_Repo):
             updated_at=utcnow(),
         )
         self._t.conversations.rows[conversation_id] = convo
-        return _out(convo)
+        return out(convo)
 
 
-class InMemoryMessageRepo(_Repo):
+class InMemoryMessageRepo(MemoryRepo):
     """Messages in memory."""
 
     async def add(
@@ -284,12 +236,12 @@ class InMemoryMessageRepo(_Repo):
             author=author,
             kind=kind,
             text=text,
-            payload=_json(payload),
+            payload=json_copy(payload),
             platform_id=platform_id,
             created_at=utcnow(),
         )
         self._t.messages.rows[message.id] = message
-        return _out(message)
+        return out(message)
 
     def _of(self, conversation_id: int) -> list[MessageRecord]:
         rows = self._t.messages.rows.values()
@@ -299,14 +251,22 @@ class InMemoryMessageRepo(_Repo):
         """Return the last ``limit`` messages, oldest first."""
         check_limit(limit)
         messages = self._of(conversation_id)
-        return [_out(m) for m in messages[len(messages) - limit :]] if limit else []
+        return [out(m) for m in messages[len(messages) - limit :]] if limit else []
 
     async def count(self, conversation_id: int) -> int:
         """Return how many messages the conversation has."""
         return len(self._of(conversation_id))
 
+    async def since(
+        self, conversation_id: int, after_id: int, limit: int = 200
+    ) -> list[MessageRecord]:
+        """Return up to ``limit`` messages with ``id > after_id``, oldest first."""
+        check_limit(limit)
+        newer = [m for m in self._of(conversation_id) if m.id > after_id]
+        return [out(m) for m in newer[:limit]]
 
-class InMemoryFeedbackRepo(_Repo):
+
+class InMemoryFeedbackRepo(MemoryRepo):
     """Feedback in memory."""
 
     async def add(
@@ -334,7 +294,7 @@ class InMemoryFeedbackRepo(_Repo):
         return counts
 
 
-class InMemoryWebhookEventRepo(_Repo):
+class InMemoryWebhookEventRepo(MemoryRepo):
     """Webhook events in memory."""
 
     async def record(self, channel: Channel, event_id: str, payload: dict[str, Any]) -> bool:
@@ -383,15 +343,23 @@ class InMemoryWebhookEventRepo(_Repo):
         check_limit(limit)
         waiting = [e for e in self._t.events.rows.values() if e.status is EventStatus.PENDING]
         waiting.sort(key=lambda e: (e.received_at, e.id))
-        return [_out(e) for e in waiting[:limit]]
+        return [out(e) for e in waiting[:limit]]
 
 
-class InMemoryOutboxRepo(_Repo):
+class InMemoryOutboxRepo(MemoryRepo):
     """Outbox in memory."""
 
-    async def enqueue(self, channel: Channel, recipient: str, payload: dict[str, Any]) -> int:
+    async def enqueue(
+        self,
+        channel: Channel,
+        recipient: str,
+        payload: dict[str, Any],
+        message_id: int | None = None,
+    ) -> int:
         """Queue a message, due now; return its id."""
         check_channel(channel)
+        if message_id is not None:
+            self._t.messages.load(message_id)
         now = utcnow()
         item = OutboxRecord(
             id=self._t.outbox.new_id(),
@@ -404,9 +372,19 @@ class InMemoryOutboxRepo(_Repo):
             last_error=None,
             created_at=now,
             sent_at=None,
+            message_id=message_id,
         )
         self._t.outbox.rows[item.id] = item
         return item.id
+
+    async def for_messages(self, message_ids: Sequence[int]) -> dict[int, OutboxRecord]:
+        """Return ``message id -> its delivery`` (the latest one if a message has several)."""
+        wanted = set(message_ids)
+        found: dict[int, OutboxRecord] = {}
+        for item in sorted(self._t.outbox.rows.values(), key=lambda o: o.id):
+            if item.message_id is not None and item.message_id in wanted:
+                found[item.message_id] = out(item)
+        return found
 
     async def due(self, now: dt.datetime, limit: int = 50) -> list[OutboxRecord]:
         """Return pending messages whose ``next_attempt_at <= now``, earliest first."""
@@ -418,7 +396,7 @@ class InMemoryOutboxRepo(_Repo):
             if o.status is OutboxStatus.PENDING and o.next_attempt_at <= now
         ]
         ready.sort(key=lambda o: (o.next_attempt_at, o.id))
-        return [_out(o) for o in ready[:limit]]
+        return [out(o) for o in ready[:limit]]
 
     def _change(self, outbox_id: int, **changes: Any) -> None:
         item = self._t.outbox.load(outbox_id)

@@ -25,10 +25,24 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bot.storage.records import ConversationStatus, EventStatus, OutboxStatus
-from bot.storage.types import BigIntPK, JSONDict, UTCDateTime, utcnow
+from bot.storage.records import ConversationStatus, EscalationStatus, EventStatus, OutboxStatus
+from bot.storage.types import BigIntPK, JSONDict, JSONList, UTCDateTime, utcnow
 
-__all__ = ["Base", "Conversation", "Feedback", "Message", "Outbox", "User", "WebhookEvent"]
+__all__ = [
+    "AuditLog",
+    "Base",
+    "Conversation",
+    "Escalation",
+    "EscalationNote",
+    "Feedback",
+    "KnowledgeDraft",
+    "Message",
+    "Outbox",
+    "StaffSession",
+    "StaffUser",
+    "User",
+    "WebhookEvent",
+]
 
 # Named constraints keep Alembic's batch mode (SQLite table rebuilds) able to find them later.
 NAMING_CONVENTION = {
@@ -58,6 +72,7 @@ class Base(AsyncAttrs, DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         dt.datetime: UTCDateTime(),
         dict[str, Any]: JSONDict,
+        list[Any]: JSONList,
     }
 
 
@@ -164,3 +179,112 @@ class Outbox(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column()
+    message_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("messages.id"), index=True)
+
+
+class StaffUser(Base):
+    """A staff account; ``username`` is stored lowercased, so unique ignoring case."""
+
+    __tablename__ = "staff_users"
+    __table_args__ = (UniqueConstraint("username"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(255))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    departments: Mapped[list[Any]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_at: Mapped[dt.datetime | None] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class StaffSession(Base):
+    """A console login; the cookie holds the token, this row only its SHA-256."""
+
+    __tablename__ = "staff_sessions"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(128))
+    staff_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("staff_users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Escalation(Base):
+    """A conversation handed to staff: one row of the queue."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (Index(None, "status", "department", "last_activity_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        BigIntPK, ForeignKey("conversations.id"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("users.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[EscalationStatus] = mapped_column(
+        _status(EscalationStatus), default=EscalationStatus.OPEN
+    )
+    reason: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    category: Mapped[str | None] = mapped_column(String(128))
+    department: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(String(200))
+    transcript: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    assignee_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("staff_users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_activity_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column()
+    unread: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EscalationNote(Base):
+    """An internal note on an escalation; no author means the system wrote it."""
+
+    __tablename__ = "escalation_notes"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("escalations.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("staff_users.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AuditLog(Base):
+    """One staff action. No foreign key: the log outlives whatever it names."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    staff_id: Mapped[int | None] = mapped_column(BigIntPK, index=True)
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class KnowledgeDraft(Base):
+    """A proposed FAQ entry, written by staff from an escalation, waiting for review."""
+
+    __tablename__ = "knowledge_drafts"
+    __table_args__ = (Index(None, "status"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    escalation_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("escalations.id"))
+    author_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("staff_users.id"))
+    question: Mapped[str] = mapped_column(Text)
+    answer_ja: Mapped[str] = mapped_column(Text)
+    answer_en: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -12,19 +12,32 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 __all__ = [
+    "UNSET",
+    "AuditRecord",
     "Author",
     "Channel",
     "ConversationRecord",
     "ConversationStatus",
     "Direction",
+    "DraftRecord",
+    "DraftStatus",
+    "EscalationReason",
+    "EscalationRecord",
+    "EscalationStatus",
     "EventRecord",
     "EventStatus",
     "FeedbackRecord",
     "Language",
     "MessageKind",
     "MessageRecord",
+    "NoteKind",
+    "NoteRecord",
     "OutboxRecord",
     "OutboxStatus",
+    "SessionRecord",
+    "StaffRecord",
+    "StaffRole",
+    "Unset",
     "UserRecord",
 ]
 
@@ -33,6 +46,22 @@ Language = Literal["ja", "en"]
 Direction = Literal["in", "out"]
 Author = Literal["citizen", "bot", "staff", "system"]
 MessageKind = Literal["text", "choice", "location", "image", "postback", "event"]
+StaffRole = Literal["admin", "staff"]
+EscalationReason = Literal[
+    "requested", "failed_twice", "needs_staff", "complaint", "emergency", "procedure"
+]
+NoteKind = Literal["note", "transfer", "system"]
+DraftStatus = Literal["draft", "exported", "rejected"]
+
+
+class Unset(enum.Enum):
+    """Type of :data:`UNSET`, the "leave unchanged" marker where ``None`` is a real value."""
+
+    UNSET = "unset"
+
+
+#: Default of update arguments that may be set to ``None`` (``assignee_id=None`` unassigns).
+UNSET = Unset.UNSET
 
 
 class ConversationStatus(enum.StrEnum):
@@ -50,6 +79,19 @@ class EventStatus(enum.StrEnum):
     PENDING = "pending"
     DONE = "done"
     FAILED = "failed"
+
+
+class EscalationStatus(enum.StrEnum):
+    """Where an escalation stands in the staff queue.
+
+    ``WAITING`` means staff replied and waits for the citizen; ``RESOLVED`` is the only
+    inactive status (a resolved escalation can be reopened).
+    """
+
+    OPEN = "open"
+    ASSIGNED = "assigned"
+    WAITING = "waiting"
+    RESOLVED = "resolved"
 
 
 class OutboxStatus(enum.StrEnum):
@@ -142,3 +184,98 @@ class OutboxRecord:
     last_error: str | None
     created_at: dt.datetime
     sent_at: dt.datetime | None
+    message_id: int | None = None  # the stored message this delivers (staff replies)
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRecord:
+    """A staff account. ``username`` is stored lowercased; ``departments`` are ids."""
+
+    id: int
+    username: str
+    display_name: str
+    password_hash: str
+    role: StaffRole
+    departments: tuple[str, ...]
+    active: bool
+    failed_logins: int
+    last_failed_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """A console login. The cookie holds the token; only its SHA-256 is stored."""
+
+    id: int
+    token_hash: str
+    staff_id: int
+    csrf_token: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    last_seen_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationRecord:
+    """A conversation handed to staff, as shown in the queue."""
+
+    id: int
+    conversation_id: int
+    user_id: int
+    channel: Channel
+    status: EscalationStatus
+    reason: EscalationReason
+    priority: int  # 0 normal, 1 urgent (emergency)
+    category: str | None
+    department: str
+    summary: str
+    transcript: dict[str, Any]  # {"messages": [...]}: what the bot saw before the hand-off
+    assignee_id: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    last_activity_at: dt.datetime
+    resolved_at: dt.datetime | None
+    unread: int  # citizen messages since staff last looked
+
+
+@dataclass(frozen=True, slots=True)
+class NoteRecord:
+    """An internal note on an escalation; ``author_id`` ``None`` means the system wrote it."""
+
+    id: int
+    escalation_id: int
+    author_id: int | None
+    kind: NoteKind
+    text: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One staff action: who, what, on what, when, from where."""
+
+    id: int
+    staff_id: int | None
+    action: str
+    target: str | None
+    detail: dict[str, Any]
+    ip: str | None
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DraftRecord:
+    """A proposed FAQ entry waiting for review."""
+
+    id: int
+    escalation_id: int | None
+    author_id: int
+    question: str
+    answer_ja: str
+    answer_en: str | None
+    category: str | None
+    status: DraftStatus
+    created_at: dt.datetime
+    updated_at: dt.datetime

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.base import Unit
@@ -32,7 +32,7 @@ from bot.storage.convert import (
     user_record,
 )
 from bot.storage.errors import RecordNotFoundError, StorageError
-from bot.storage.models import Base, Conversation, Feedback, Message, Outbox, User, WebhookEvent
+from bot.storage.models import Conversation, Feedback, Message, Outbox, User, WebhookEvent
 from bot.storage.records import (
     Author,
     Channel,
@@ -49,19 +49,26 @@ from bot.storage.records import (
     OutboxStatus,
     UserRecord,
 )
+from bot.storage.sql_base import insert_for, load
+from bot.storage.sql_queue import SqlEscalationRepo, SqlNoteRepo
+from bot.storage.sql_staff import SqlAuditRepo, SqlDraftRepo, SqlSessionRepo, SqlStaffRepo
 from bot.storage.types import require_aware, utcnow
 
 __all__ = [
+    "SqlAuditRepo",
     "SqlConversationRepo",
+    "SqlDraftRepo",
+    "SqlEscalationRepo",
     "SqlFeedbackRepo",
     "SqlMessageRepo",
+    "SqlNoteRepo",
     "SqlOutboxRepo",
+    "SqlSessionRepo",
+    "SqlStaffRepo",
     "SqlUserRepo",
     "SqlWebhookEventRepo",
     "sql_unit",
 ]
-
-_M = TypeVar("_M", bound=Base)
 
 
 def sql_unit(session: AsyncSession) -> Unit:
@@ -73,26 +80,13 @@ def sql_unit(session: AsyncSession) -> Unit:
         feedback=SqlFeedbackRepo(session),
         events=SqlWebhookEventRepo(session),
         outbox=SqlOutboxRepo(session),
+        staff=SqlStaffRepo(session),
+        sessions=SqlSessionRepo(session),
+        escalations=SqlEscalationRepo(session),
+        notes=SqlNoteRepo(session),
+        audit=SqlAuditRepo(session),
+        drafts=SqlDraftRepo(session),
     )
-
-
-def _insert(session: AsyncSession, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
-    """Return the dialect's INSERT, which knows ``ON CONFLICT DO NOTHING``."""
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.insert(model)
-    if name == "sqlite":
-        return sqlite.insert(model)
-    msg = f"unsupported database dialect {name!r} (expected postgresql or sqlite)"
-    raise StorageError(msg)
-
-
-async def _load(session: AsyncSession, model: type[_M], key: int) -> _M:
-    """Return the row with primary key ``key``, or raise :class:`RecordNotFoundError`."""
-    row = await session.get(model, key)
-    if row is None:
-        raise RecordNotFoundError(model.__tablename__, key)
-    return row
 
 
 class SqlUserRepo:
@@ -120,7 +114,7 @@ class SqlUserRepo:
             check_language(language)
         now = utcnow()
         stmt = (
-            _insert(self._session, User)
+            insert_for(self._session, User)
             .values(
                 channel=channel,
                 external_id=external_id,
@@ -149,17 +143,17 @@ class SqlUserRepo:
     async def set_language(self, user_id: int, language: Language) -> None:
         """Set the user's language."""
         check_language(language)
-        (await _load(self._session, User, user_id)).language = language
+        (await load(self._session, User, user_id)).language = language
         await self._session.flush()
 
     async def set_active(self, user_id: int, active: bool) -> None:
         """Mark the user active or inactive."""
-        (await _load(self._session, User, user_id)).active = active
+        (await load(self._session, User, user_id)).active = active
         await self._session.flush()
 
     async def touch(self, user_id: int) -> None:
         """Set ``last_seen_at`` to now."""
-        (await _load(self._session, User, user_id)).last_seen_at = utcnow()
+        (await load(self._session, User, user_id)).last_seen_at = utcnow()
         await self._session.flush()
 
 
@@ -172,7 +166,7 @@ class SqlConversationRepo:
 
     async def open_for(self, user_id: int) -> ConversationRecord:
         """Return the user's latest conversation that is not closed, or start a new one."""
-        await _load(self._session, User, user_id)
+        await load(self._session, User, user_id)
         row = await self._session.scalar(
             select(Conversation)
             .where(
@@ -208,7 +202,7 @@ class SqlConversationRepo:
         state: dict[str, Any] | None = None,
     ) -> ConversationRecord:
         """Change the status and/or replace the whole state; bumps ``updated_at``."""
-        row = await _load(self._session, Conversation, conversation_id)
+        row = await load(self._session, Conversation, conversation_id)
         if status is not None:
             row.status = ConversationStatus(status)
         if state is not None:
@@ -240,7 +234,7 @@ class SqlMessageRepo:
         check_direction(direction)
         check_author(author)
         check_kind(kind)
-        await _load(self._session, Conversation, conversation_id)
+        await load(self._session, Conversation, conversation_id)
         row = Message(
             conversation_id=conversation_id,
             direction=direction,
@@ -273,6 +267,19 @@ class SqlMessageRepo:
         )
         return int(total or 0)
 
+    async def since(
+        self, conversation_id: int, after_id: int, limit: int = 200
+    ) -> list[MessageRecord]:
+        """Return up to ``limit`` messages with ``id > after_id``, oldest first."""
+        check_limit(limit)
+        rows = await self._session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation_id, Message.id > after_id)
+            .order_by(Message.id)
+            .limit(limit)
+        )
+        return [message_record(row) for row in rows]
+
 
 class SqlFeedbackRepo:
     """Feedback in SQL."""
@@ -285,7 +292,7 @@ class SqlFeedbackRepo:
         self, conversation_id: int, entry_id: str, helpful: bool, comment: str | None = None
     ) -> FeedbackRecord:
         """Store one verdict."""
-        await _load(self._session, Conversation, conversation_id)
+        await load(self._session, Conversation, conversation_id)
         row = Feedback(
             conversation_id=conversation_id,
             entry_id=entry_id,
@@ -322,7 +329,7 @@ class SqlWebhookEventRepo:
         """
         check_channel(channel)
         stmt = (
-            _insert(self._session, WebhookEvent)
+            insert_for(self._session, WebhookEvent)
             .values(
                 channel=channel,
                 event_id=event_id,
@@ -387,9 +394,17 @@ class SqlOutboxRepo:
         """Work inside ``session``."""
         self._session = session
 
-    async def enqueue(self, channel: Channel, recipient: str, payload: dict[str, Any]) -> int:
+    async def enqueue(
+        self,
+        channel: Channel,
+        recipient: str,
+        payload: dict[str, Any],
+        message_id: int | None = None,
+    ) -> int:
         """Queue a message, due now; return its id."""
         check_channel(channel)
+        if message_id is not None:
+            await load(self._session, Message, message_id)
         now = utcnow()
         row = Outbox(
             channel=channel,
@@ -399,10 +414,20 @@ class SqlOutboxRepo:
             attempts=0,
             next_attempt_at=now,
             created_at=now,
+            message_id=message_id,
         )
         self._session.add(row)
         await self._session.flush()
         return row.id
+
+    async def for_messages(self, message_ids: Sequence[int]) -> dict[int, OutboxRecord]:
+        """Return ``message id -> its delivery`` (the latest one if a message has several)."""
+        if not message_ids:
+            return {}
+        rows = await self._session.scalars(
+            select(Outbox).where(Outbox.message_id.in_(list(message_ids))).order_by(Outbox.id)
+        )
+        return {row.message_id: outbox_record(row) for row in rows if row.message_id is not None}
 
     async def due(self, now: dt.datetime, limit: int = 50) -> list[OutboxRecord]:
         """Return pending messages whose ``next_attempt_at <= now``, earliest first."""
@@ -418,7 +443,7 @@ class SqlOutboxRepo:
 
     async def mark_sent(self, outbox_id: int) -> None:
         """Mark the message sent."""
-        row = await _load(self._session, Outbox, outbox_id)
+        row = await load(self._session, Outbox, outbox_id)
         row.status = OutboxStatus.SENT
         row.attempts += 1
         row.sent_at = utcnow()
@@ -427,7 +452,7 @@ class SqlOutboxRepo:
     async def retry_later(self, outbox_id: int, error: str, next_attempt_at: dt.datetime) -> None:
         """Count a failed attempt and schedule the next one."""
         next_attempt_at = require_aware(next_attempt_at, "next_attempt_at")
-        row = await _load(self._session, Outbox, outbox_id)
+        row = await load(self._session, Outbox, outbox_id)
         row.attempts += 1
         row.last_error = error
         row.next_attempt_at = next_attempt_at
@@ -435,7 +460,7 @@ class SqlOutboxRepo:
 
     async def give_up(self, outbox_id: int, error: str) -> None:
         """Count a failed attempt and stop retrying (status failed)."""
-        row = await _load(self._session, Outbox, outbox_id)
+        row = await load(self._session, Outbox, outbox_id)
         row.status = OutboxStatus.FAILED
         row.attempts += 1
         row.last_error = error

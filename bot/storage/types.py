@@ -7,6 +7,7 @@ Each type here designs one known pitfall out of the schema:
   rejected and every value read back is an aware UTC datetime.
 * ``JSONDict``: a JSON object column that notices in-place edits (``MutableDict``) and uses
   ``JSONB`` on PostgreSQL.
+* ``JSONList``: the same for a JSON array (``MutableList``).
 * ``BigIntPK``: a 64-bit primary key that still autoincrements on SQLite, where only
   ``INTEGER PRIMARY KEY`` is an alias of the rowid.
 """
@@ -19,10 +20,10 @@ from typing import Any, cast
 from sqlalchemy import JSON, BigInteger, DateTime, Integer
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.mutable import MutableDict
+from sqlalchemy.ext.mutable import MutableDict, MutableList
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-__all__ = ["BigIntPK", "JSONDict", "UTCDateTime", "require_aware", "utcnow"]
+__all__ = ["BigIntPK", "JSONDict", "JSONList", "UTCDateTime", "require_aware", "utcnow"]
 
 
 def utcnow() -> dt.datetime:
@@ -75,4 +76,9 @@ BigIntPK: TypeEngine[int] = BigInteger().with_variant(Integer(), "sqlite")
 #: ``None`` is stored as SQL ``NULL``, not as the JSON text ``null``.
 JSONDict: TypeEngine[dict[str, Any]] = MutableDict.as_mutable(
     cast("TypeEngine[dict[str, Any]]", JSON(none_as_null=True).with_variant(JSONB(), "postgresql"))
+)
+
+#: JSON array column: ``JSONB`` on PostgreSQL, in-place edits tracked.
+JSONList: TypeEngine[list[Any]] = MutableList.as_mutable(
+    cast("TypeEngine[list[Any]]", JSON().with_variant(JSONB(), "postgresql"))
 )

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -57,9 +59,9 @@ def sqlite_db_url(tmp_path: Path) -> str:
     return sqlite_url(tmp_path)
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """Create and migrate a throwaway PostgreSQL database; yield its SQLAlchemy URL."""
+@contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """Create an empty PostgreSQL database; yield its SQLAlchemy URL; drop it afterwards."""
     admin_dsn = os.environ.get("TEST_POSTGRES_DSN", DEFAULT_ADMIN_DSN)
     name = f"citybot_test_{uuid.uuid4().hex[:12]}"
     try:
@@ -75,10 +77,24 @@ def postgres_url() -> Iterator[str]:
         .render_as_string(hide_password=False)
     )
     try:
-        run_in_thread(migrate(url))
         yield url
     finally:
         run_in_thread(_admin(admin_dsn, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """Create and migrate a throwaway PostgreSQL database; yield its SQLAlchemy URL."""
+    with throwaway_postgres() as url:
+        run_in_thread(migrate(url))
+        yield url
+
+
+@pytest.fixture
+def empty_postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database with no tables at all (for migration tests)."""
+    with throwaway_postgres() as url:
+        yield url
 
 
 async def empty_postgres(store: SqlStore) -> None:
@@ -86,6 +102,16 @@ async def empty_postgres(store: SqlStore) -> None:
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
     async with store.engine.begin() as conn:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once with ``migrate()``; each test gets a copy (fast setup)."""
+    directory = tmp_path_factory.mktemp("sqlite-template")
+    run_in_thread(migrate(sqlite_url(directory)))
+    path = directory / "var" / "citybot.db"
+    assert not path.with_name("citybot.db-wal").exists()  # checkpointed on close: one file
+    return path
 
 
 @pytest.fixture(params=BACKENDS)
@@ -104,9 +130,11 @@ async def store(
     if backend == "memory":
         result = InMemoryStore()
     elif backend == "sqlite":
-        url = sqlite_url(tmp_path)
-        await migrate(url)
-        result = create_store(url)
+        template: Path = request.getfixturevalue("migrated_sqlite_file")
+        target = tmp_path / "var" / "citybot.db"
+        target.parent.mkdir()
+        shutil.copyfile(template, target)
+        result = create_store(sqlite_url(tmp_path))
     else:
         sql_store = create_store(request.getfixturevalue("postgres_url"))
         await empty_postgres(sql_store)

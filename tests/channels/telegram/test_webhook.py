@@ -80,7 +80,8 @@ async def test_a_failed_callback_answer_does_not_stop_the_reply(
     telegram_api.fail("answerCallbackQuery", status=400)
     await bot.post(updates.button("c:staff"))
     await bot.settle()
-    assert texts(telegram_api) == [say(knowledge, "handoff")]
+    [text] = texts(telegram_api)
+    assert text.startswith(say(knowledge, "handoff"))
 
 
 @pytest.mark.parametrize("command", ["/start", "/start@asahikawa_test_bot", "/start from-poster"])

@@ -1,0 +1,42 @@
+"""Helpers shared by the SQL repositories."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.errors import RecordNotFoundError, StorageError
+from bot.storage.models import Base
+
+__all__ = ["SqlRepo", "insert_for", "load"]
+
+_M = TypeVar("_M", bound=Base)
+
+
+def insert_for(session: AsyncSession, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    """Return the dialect's INSERT, which knows ``ON CONFLICT DO NOTHING``."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(model)
+    if name == "sqlite":
+        return sqlite.insert(model)
+    msg = f"unsupported database dialect {name!r} (expected postgresql or sqlite)"
+    raise StorageError(msg)
+
+
+async def load(session: AsyncSession, model: type[_M], key: int) -> _M:
+    """Return the row with primary key ``key``, or raise :class:`RecordNotFoundError`."""
+    row = await session.get(model, key)
+    if row is None:
+        raise RecordNotFoundError(model.__tablename__, key)
+    return row
+
+
+class SqlRepo:
+    """Base of the SQL repositories: they work inside one session and never commit."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        """Work inside ``session``."""
+        self._session = session
