@@ -27,7 +27,8 @@ check: $(BIN)/citybot
 	$(BIN)/citybot kb check
 
 bench: $(BIN)/citybot
-	$(BIN)/python bench/matching.py
+	$(BIN)/python -m bench.accuracy --ablation
+	$(BIN)/python -m bench.latency
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache

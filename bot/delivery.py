@@ -53,12 +53,14 @@ class Delivery:
         max_attempts: int = 8,
         first_delay: float = 2.0,
         poll_interval: float = 1.0,
+        lease: float = 120.0,
     ) -> None:
         self.store = store
         self.channels = dict(channels)
         self.max_attempts = max_attempts
         self.first_delay = first_delay
         self.poll_interval = poll_interval
+        self.lease = lease
         self._worker: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
@@ -80,8 +82,13 @@ class Delivery:
             return True
         async with self.store.unit() as unit:
             payload = replies_to_payload(replies, recipient.context)
+            # Due only after the lease: the worker must not send it while we try it now.
             outbox_id = await unit.outbox.enqueue(
-                cast(ChannelName, channel), recipient.user_id, payload, message_id=message_id
+                cast(ChannelName, channel),
+                recipient.user_id,
+                payload,
+                message_id=message_id,
+                available_at=self._lease_end(),
             )
         return await self._attempt(outbox_id, channel, recipient.user_id, payload, attempts=0)
 
@@ -100,6 +107,9 @@ class Delivery:
                 await adapter.send(Recipient(user_id, context), payload_to_replies(payload))
             except ChannelError as exc:
                 error = str(exc)
+            except Exception as exc:  # a bug or an SDK surprise must not drop the message
+                logger.exception("outbox %s: unexpected error while sending", outbox_id)
+                error = f"{type(exc).__name__}: {exc}"
             else:
                 async with self.store.unit() as unit:
                     await unit.outbox.mark_sent(outbox_id)
@@ -120,10 +130,16 @@ class Delivery:
         self._wake.set()
         return False
 
+    def _lease_end(self) -> dt.datetime:
+        """While a message is being sent, it is not due: a crash makes it due again after."""
+        return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=self.lease)
+
     async def flush(self) -> int:
         """Try every due message once; returns how many were sent."""
         async with self.store.unit() as unit:
-            due: list[OutboxRecord] = await unit.outbox.due(dt.datetime.now(dt.UTC))
+            due: list[OutboxRecord] = await unit.outbox.claim(
+                dt.datetime.now(dt.UTC), self._lease_end()
+            )
         sent = 0
         for item in due:
             sent += await self._attempt(

@@ -192,11 +192,23 @@ class OutboxRepo(Protocol):
         recipient: str,
         payload: dict[str, Any],
         message_id: int | None = None,
+        available_at: dt.datetime | None = None,
     ) -> int:
-        """Queue a message, due now; return its id.
+        """Queue a message, due at ``available_at`` (default now); return its id.
 
         ``message_id`` links the delivery to the stored message it sends (staff replies), so
-        :meth:`for_messages` can show whether it arrived.
+        :meth:`for_messages` can show whether it arrived. A sender that tries the message at
+        once queues it a little in the future, so that the retry worker leaves it alone meanwhile.
+        """
+        ...
+
+    async def claim(
+        self, now: dt.datetime, lease_until: dt.datetime, limit: int = 50
+    ) -> list[OutboxRecord]:
+        """Take due messages for sending: atomically move them to ``lease_until`` and return them.
+
+        Two workers (or a worker and a manual flush) never get the same message: the second
+        finds it no longer due. A message whose sender dies becomes due again at the lease end.
         """
         ...
 

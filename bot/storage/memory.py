@@ -355,12 +355,14 @@ class InMemoryOutboxRepo(MemoryRepo):
         recipient: str,
         payload: dict[str, Any],
         message_id: int | None = None,
+        available_at: dt.datetime | None = None,
     ) -> int:
-        """Queue a message, due now; return its id."""
+        """Queue a message, due at ``available_at`` (default now); return its id."""
         check_channel(channel)
         if message_id is not None:
             self._t.messages.load(message_id)
         now = utcnow()
+        due_at = require_aware(available_at, "available_at") if available_at else now
         item = OutboxRecord(
             id=self._t.outbox.new_id(),
             channel=channel,
@@ -368,7 +370,7 @@ class InMemoryOutboxRepo(MemoryRepo):
             payload=copy.deepcopy(payload),
             status=OutboxStatus.PENDING,
             attempts=0,
-            next_attempt_at=now,
+            next_attempt_at=due_at,
             last_error=None,
             created_at=now,
             sent_at=None,
@@ -397,6 +399,18 @@ class InMemoryOutboxRepo(MemoryRepo):
         ]
         ready.sort(key=lambda o: (o.next_attempt_at, o.id))
         return [out(o) for o in ready[:limit]]
+
+    async def claim(
+        self, now: dt.datetime, lease_until: dt.datetime, limit: int = 50
+    ) -> list[OutboxRecord]:
+        """Take due messages: move them to ``lease_until`` and return them."""
+        lease_until = require_aware(lease_until, "lease_until")
+        taken = await self.due(now, limit)
+        for item in taken:
+            self._t.outbox.rows[item.id] = replace(
+                self._t.outbox.rows[item.id], next_attempt_at=lease_until
+            )
+        return taken
 
     def _change(self, outbox_id: int, **changes: Any) -> None:
         item = self._t.outbox.load(outbox_id)

@@ -400,19 +400,21 @@ class SqlOutboxRepo:
         recipient: str,
         payload: dict[str, Any],
         message_id: int | None = None,
+        available_at: dt.datetime | None = None,
     ) -> int:
-        """Queue a message, due now; return its id."""
+        """Queue a message, due at ``available_at`` (default now); return its id."""
         check_channel(channel)
         if message_id is not None:
             await load(self._session, Message, message_id)
         now = utcnow()
+        due_at = require_aware(available_at, "available_at") if available_at else now
         row = Outbox(
             channel=channel,
             recipient=recipient,
             payload=copy.deepcopy(payload),
             status=OutboxStatus.PENDING,
             attempts=0,
-            next_attempt_at=now,
+            next_attempt_at=due_at,
             created_at=now,
             message_id=message_id,
         )
@@ -441,11 +443,38 @@ class SqlOutboxRepo:
         )
         return [outbox_record(row) for row in rows]
 
+    async def claim(
+        self, now: dt.datetime, lease_until: dt.datetime, limit: int = 50
+    ) -> list[OutboxRecord]:
+        """Take due messages: one UPDATE … RETURNING, so concurrent claims never overlap."""
+        now = require_aware(now, "now")
+        lease_until = require_aware(lease_until, "lease_until")
+        check_limit(limit)
+        due_ids = (
+            select(Outbox.id)
+            .where(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now)
+            .order_by(Outbox.next_attempt_at, Outbox.id)
+            .limit(limit)
+            .scalar_subquery()
+        )
+        rows = await self._session.scalars(
+            update(Outbox)
+            .where(
+                Outbox.id.in_(due_ids),
+                Outbox.status == OutboxStatus.PENDING,
+                Outbox.next_attempt_at <= now,
+            )
+            .values(next_attempt_at=lease_until)
+            .returning(Outbox),
+            execution_options={"synchronize_session": False},
+        )
+        return sorted((outbox_record(row) for row in rows), key=lambda o: o.id)
+
     async def mark_sent(self, outbox_id: int) -> None:
         """Mark the message sent."""
         row = await load(self._session, Outbox, outbox_id)
         row.status = OutboxStatus.SENT
-        row.attempts += 1
+        row.attempts = Outbox.attempts + 1  # in SQL: concurrent counts are not lost
         row.sent_at = utcnow()
         await self._session.flush()
 
@@ -453,7 +482,7 @@ class SqlOutboxRepo:
         """Count a failed attempt and schedule the next one."""
         next_attempt_at = require_aware(next_attempt_at, "next_attempt_at")
         row = await load(self._session, Outbox, outbox_id)
-        row.attempts += 1
+        row.attempts = Outbox.attempts + 1
         row.last_error = error
         row.next_attempt_at = next_attempt_at
         await self._session.flush()
@@ -462,6 +491,6 @@ class SqlOutboxRepo:
         """Count a failed attempt and stop retrying (status failed)."""
         row = await load(self._session, Outbox, outbox_id)
         row.status = OutboxStatus.FAILED
-        row.attempts += 1
+        row.attempts = Outbox.attempts + 1
         row.last_error = error
         await self._session.flush()

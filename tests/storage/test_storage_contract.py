@@ -286,6 +286,27 @@ class TestStoreContract:
             other = await unit.users.get_or_create("telegram", "42")
         assert other.id != ids[0]
 
+    async def test_outbox_claims_never_overlap(self, store: Store) -> None:
+        now = dt.datetime.now(UTC)
+        async with store.unit() as unit:
+            ids = [await unit.outbox.enqueue("line", f"U{i}", {"n": i}) for i in range(6)]
+            later = await unit.outbox.enqueue(
+                "line", "U9", {"n": 9}, available_at=now + dt.timedelta(minutes=1)
+            )
+        lease = now + dt.timedelta(minutes=2)
+
+        async def claim() -> list[int]:
+            async with store.unit() as unit:
+                return [o.id for o in await unit.outbox.claim(dt.datetime.now(UTC), lease)]
+
+        claims = await asyncio.gather(*(claim() for _ in range(5)))
+        taken = [i for c in claims for i in c]
+        assert sorted(taken) == ids  # each message exactly once, the future one not at all
+        assert later not in taken
+        async with store.unit() as unit:
+            assert await unit.outbox.due(dt.datetime.now(UTC)) == []  # leased
+            assert sorted(o.id for o in await unit.outbox.due(lease)) == [*ids, later]
+
     async def test_outbox_due_retry_give_up_sent(self, store: Store) -> None:
         async with store.unit() as unit:
             a = await unit.outbox.enqueue("line", "U1", {"text": "受付しました"})
