@@ -60,7 +60,8 @@ CHANNEL_SECRET = "bench-line-channel-secret"
 ACCESS_TOKEN = "bench-line-access-token"
 DESTINATION = "Ubot0000000000000000000000000000"
 
-USERS = 50  # citizens per rate
+USERS = 50  # citizens per rate when SHARED_USERS
+SHARED_USERS = False
 REDELIVERY_EVERY = 50  # one delivery in 50 repeats an earlier event (2 %)
 MAX_DELIVERIES = 20_000  # per rate, whatever the rate and duration
 REQUEST_TIMEOUT = 15.0  # seconds per webhook request
@@ -224,6 +225,10 @@ def _body(event: dict[str, Any]) -> bytes:
     return json.dumps(document, ensure_ascii=False).encode("utf-8")
 
 
+def _user(tag: str, number: int) -> str:
+    return "U" + hashlib.sha256(f"{tag}-user-{number}".encode()).hexdigest()[:32]
+
+
 def plan(
     rate: float, seconds: float, questions: Sequence[str], rng: random.Random, tag: str
 ) -> tuple[list[Event], list[Delivery]]:
@@ -252,7 +257,9 @@ def plan(
             continue
         number = len(events)
         question = rng.choice(questions)
-        user = rng.choice(users)
+        # One citizen per event: a citizen who gets two fallbacks in a row is handed to staff
+        # and the bot then stays quiet for them, which would read as lost replies here.
+        user = users[number % len(users)] if SHARED_USERS else _user(tag, number)
         reply_token = hashlib.sha256(f"{tag}-reply-{number}".encode()).hexdigest()
         payload = {
             "type": "message",
