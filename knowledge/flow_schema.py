@@ -130,7 +130,8 @@ class Validation(_Strict):
     """Per-type checks; which ones a type accepts is in :data:`VALIDATION_FOR`.
 
     ``min_days_ahead``/``max_days_ahead`` count from today (0 = today, negative = the past);
-    ``weekdays_only`` refuses Saturdays, Sundays and national holidays; ``asahikawa_only``
+    ``weekdays_only`` refuses days the city hall is closed
+    (weekends, national holidays, the year-end break); ``asahikawa_only``
     refuses a place outside the city.
     """
 
@@ -274,13 +275,13 @@ class Flow(_Strict):
         for name, wanted in needs.items():
             present = bool(getattr(self, name))
             if wanted and not present:
-                msg = f"a {self.kind} flow needs '{name}'"
+                msg = f"a flow of kind {self.kind!r} needs '{name}'"
                 raise ValueError(msg)
             if present and not wanted:
-                msg = f"a {self.kind} flow has no '{name}'"
+                msg = f"a flow of kind {self.kind!r} has no '{name}'"
                 raise ValueError(msg)
         if self.personal_steps() and not stores:
-            msg = f"a {self.kind} flow stores nothing, so it must not ask for personal data"
+            msg = f"a flow of kind {self.kind!r} stores nothing: it must not ask for personal data"
             raise ValueError(msg)
         if self.personal_steps() and self.privacy is None:
             msg = "a flow with personal steps needs a 'privacy' notice (asked before step one)"
@@ -291,7 +292,11 @@ class Flow(_Strict):
         return self
 
     def step(self, step_id: str) -> Step:
-        return next(s for s in self.steps if s.id == step_id)
+        """The step with this id; ``KeyError`` names it when there is none."""
+        for step in self.steps:
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
 
     def personal_steps(self) -> list[Step]:
         return [s for s in self.steps if s.personal]
