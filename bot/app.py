@@ -27,23 +27,34 @@ from bot.storage.base import Store
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024  # 1 MB
+PHOTO_PATH = "/api/chat/photo"
+MULTIPART_ENVELOPE = 64 * 1024  # room for the multipart headers around an uploaded photo
 _API_PREFIXES = ("/api/", "/webhooks/", "/healthz")
 
 
 class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, whether declared or streamed."""
+    """Refuse request bodies over ``limit`` bytes with 413, whether declared or streamed.
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+    ``per_path`` gives some paths (the photo upload) a limit of their own.
+
+        Middleware(BodyLimit, per_path={"/api/chat/photo": 10 * 1024 * 1024 + 65536})
+    """
+
+    def __init__(
+        self, app: ASGIApp, limit: int = MAX_BODY, per_path: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.per_path = dict(per_path or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.per_path.get(str(scope.get("path", "")), self.limit)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await _too_large(scope, receive, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _too_large(scope, receive, send, limit)
             return
         received = 0
 
@@ -52,15 +63,15 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     raise HTTPException(413, "request body too large")
             return message
 
         await self.app(scope, limited, send)
 
 
-async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
-    response = JSONResponse({"error": "request body too large", "limit": MAX_BODY}, 413)
+async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    response = JSONResponse({"error": "request body too large", "limit": limit}, 413)
     await response(scope, receive, send)
 
 
@@ -91,7 +102,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def _routes() -> list[BaseRoute]:
-    from bot.channels import line, telegram, web
+    from bot.channels import line, telegram, web, web_photo
     from bot.staff import routes as staff
 
     return [
@@ -99,6 +110,7 @@ def _routes() -> list[BaseRoute]:
         *line.ROUTES,
         *telegram.ROUTES,
         *web.ROUTES,
+        *web_photo.ROUTES,
         *staff.ROUTES,
     ]
 
@@ -112,6 +124,7 @@ def create_app(
 ) -> Starlette:
     """Build the app; clients, database and workers open in its lifespan."""
     settings = settings or Settings.from_env()
+    photo_limit = {PHOTO_PATH: settings.attachments_max_bytes + MULTIPART_ENVELOPE}
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -122,7 +135,7 @@ def create_app(
     app = Starlette(
         routes=_routes(),
         lifespan=lifespan,
-        middleware=[Middleware(BodyLimit)],
+        middleware=[Middleware(BodyLimit, per_path=photo_limit)],
         exception_handlers={HTTPException: _http_error},
     )
     app.state.settings = settings

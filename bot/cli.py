@@ -7,6 +7,7 @@ citybot kb check [--review] [--strict]      validate the knowledge base
 citybot kb drafts [--export FILE.yaml] [--mark-exported]   staff's FAQ drafts
 citybot staff add USERNAME --role admin|staff --dept dept.x [--dept …] [--name NAME]
 citybot staff disable|reset-password USERNAME;  citybot staff list
+citybot purge [--older-than DAYS] [--apply]   delete applications past retention (dry run)
 """
 
 from __future__ import annotations
@@ -77,6 +78,12 @@ def _parser() -> argparse.ArgumentParser:
     for name, text in (("disable", "disable an account"), ("reset-password", "set a password")):
         staff_sub.add_parser(name, help=text).add_argument("username")
     staff_sub.add_parser("list", help="list accounts")
+
+    purge = sub.add_parser("purge", help="delete applications older than the retention period")
+    purge.add_argument(
+        "--older-than", type=int, metavar="DAYS", help="default: CITYBOT_RETENTION_DAYS (365)"
+    )
+    purge.add_argument("--apply", action="store_true", help="delete (default: only count)")
     return parser
 
 
@@ -93,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _kb_check(args, sys.stdout)
         if args.command == "staff":
             return asyncio.run(_staff(args))
+        if args.command == "purge":
+            return asyncio.run(_purge(args, sys.stdout))
         if args.command == "match":
             return _match(args, sys.stdin, sys.stdout)
         if args.command == "ask":
@@ -185,6 +194,49 @@ async def _staff(args: argparse.Namespace) -> int:
         if args.staff_command == "reset-password":
             return await accounts.reset_password(store, args.username, sys.stdin, sys.stdout)
         return await accounts.list_staff(store, sys.stdout)
+    finally:
+        await store.close()
+
+
+async def _purge(args: argparse.Namespace, out: TextIO) -> int:
+    import datetime as dt
+
+    from bot.attachments import AttachmentStore
+    from bot.retention import purge, purge_plan
+    from bot.settings import Settings
+    from bot.storage.db import create_store, migrate
+
+    settings = Settings.from_env()
+    if args.older_than is not None and args.older_than < 1:
+        out.write("citybot purge: --older-than must be at least 1 day\n")
+        return 2
+    older_than = (
+        dt.timedelta(days=args.older_than) if args.older_than is not None else settings.retention
+    )
+    await migrate(settings.database_url)
+    store = create_store(settings.database_url)
+    try:
+        plan = await purge_plan(store, dt.datetime.now(dt.UTC), older_than)
+        day = plan.cutoff.astimezone(dt.timezone(dt.timedelta(hours=9))).date()
+        verb = "deleting" if args.apply else "would delete"
+        out.write(
+            f"{verb} {len(plan.applications)} applications created before {day} "
+            f"(older than {older_than.days} days), with {plan.attachments} attachments\n"
+        )
+        for flow_id, count in plan.by_flow():
+            out.write(f"  {flow_id}: {count}\n")
+        out.write(f"{verb} {len(plan.orphans)} unattached attachments older than a day\n")
+        if not args.apply:
+            out.write("dry run: nothing was deleted (add --apply to delete)\n")
+            return 0
+        report = await purge(store, AttachmentStore.from_settings(settings), plan)
+        out.write(
+            f"deleted {report.applications} applications, {report.attachments + report.orphans}"
+            f" attachments ({report.files} files)\n"
+        )
+        for key in report.failed_files:
+            out.write(f"could not delete file {key}\n")
+        return 1 if report.failed_files else 0
     finally:
         await store.close()
 

@@ -6,6 +6,9 @@ Each message is stored (and committed) before it is answered; one citizen's mess
 in order; a handler's error is caught here, logged with the conversation id, and answered with an
 apology and the offer of a person.
 
+Guided flows (:mod:`knowledge.flows`) run through the same turn: a flow in progress lives in the
+conversation state; :meth:`Engine.sweep_flows` deletes the ones left unfinished too long.
+
 With an :class:`bot.escalation.EscalationService`, hand-offs are recorded for the staff console:
 a handler's escalation request opens (or touches) one, every citizen message while one is active
 touches it, and asking for the bot again resolves it; the console hears of each change after the
@@ -14,15 +17,15 @@ commit. Without one (``citybot ask``) hand-offs still answer and only the status
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from bot.choices import COMMAND, SAY, decode
+from bot.escalation_values import utc_now
+from bot.keyed_lock import KeyedLock
 from bot.knowledge_service import Knowledge
 from bot.messages import Incoming, Kind, Outcome, OutcomeKind, Reply
 from bot.office_hours import OfficeHours
@@ -36,11 +39,16 @@ from bot.storage.records import (
 )
 from handlers import default_handlers
 from handlers.base import NOT_HANDLED, Handler, Response, Turn
+from handlers.flow_state import FLOW_KEY, FlowServices, delete_files, expire_in_unit
 from handlers.handoff import BOT, STAFF, WAITING, Availability
+from handlers.privacy import ERASE, erase_user
 from intents.normalize import clean, has_japanese, looks_english, normalize
+from knowledge.flows import FlowCatalog, load_flows
 
 if TYPE_CHECKING:
+    from bot.attachments import AttachmentStore
     from bot.escalation import EscalationService
+    from knowledge.loader import KnowledgeBase
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +76,18 @@ _SLASH_COMMANDS = {
 }
 
 
+_CATALOGS: dict[int, tuple[KnowledgeBase, FlowCatalog]] = {}
+
+
+def shipped_flows(kb: KnowledgeBase) -> FlowCatalog:
+    """The shipped flows and life events, checked against ``kb`` (loaded once per base)."""
+    cached = _CATALOGS.get(id(kb))
+    if cached is None or cached[0] is not kb:
+        cached = (kb, load_flows(kb=kb))
+        _CATALOGS[id(kb)] = cached
+    return cached[1]
+
+
 class Engine:
     """Channel-agnostic: an :class:`Incoming` goes in, an :class:`Outcome` comes out."""
 
@@ -80,6 +100,8 @@ class Engine:
         *,
         office_hours: OfficeHours | None = None,
         clock: Callable[[], dt.datetime] | None = None,
+        flows: FlowCatalog | None = None,
+        attachments: AttachmentStore | None = None,
     ) -> None:
         """Build the engine.
 
@@ -87,7 +109,10 @@ class Engine:
             handlers: the handlers in order; by default :func:`handlers.default_handlers`.
             escalations: records hand-offs for staff; ``None`` records only the status.
             office_hours: what hand-offs promise; by default the service's, else the defaults.
-            clock: the time for office hours (tests freeze it); by default the service's.
+            clock: the time for office hours and flows (tests freeze it); by default the
+                service's, else the system clock.
+            flows: the guided flows and life events; by default the shipped ones.
+            attachments: where photos sent during a flow are kept (deleted on cancel).
         """
         self.knowledge = knowledge
         self.store = store
@@ -95,22 +120,19 @@ class Engine:
         hours = office_hours or (escalations.office_hours if escalations else OfficeHours())
         now = clock or (escalations.clock if escalations else None)
         availability = Availability(hours, now) if now else Availability(hours)
-        self.handlers = list(handlers) if handlers is not None else default_handlers(availability)
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
-
-    @asynccontextmanager
-    async def _serialized(self, key: tuple[str, str]) -> AsyncIterator[None]:
-        """One citizen's messages are answered in the order they arrive."""
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        try:
-            async with lock:
-                yield
-        finally:
-            if not lock.locked() and self._locks.get(key) is lock:
-                del self._locks[key]
+        self.flows = flows if flows is not None else shipped_flows(knowledge.kb)
+        self.services = FlowServices(self.flows, store, now or utc_now, attachments)
+        self.handlers = (
+            list(handlers)
+            if handlers is not None
+            else default_handlers(availability, self.services)
+        )
+        self._locks = KeyedLock()
+        # conversations with a flow in progress -> their citizen, for the expiry sweep
+        self._open_flows: dict[int, tuple[str, str]] = {}
 
     async def handle(self, msg: Incoming) -> Outcome:
-        async with self._serialized((msg.channel, msg.user_id)):
+        async with self._locks.hold((msg.channel, msg.user_id)):
             return await self._handle(msg)
 
     async def _handle(self, msg: Incoming) -> Outcome:
@@ -133,6 +155,7 @@ class Engine:
             await unit.users.touch(user.id)
         state: dict[str, Any] = dict(convo.state or {})
         turn = self._turn(msg, state, str(convo.status), user.language)
+        turn.user_id, turn.conversation_id = user.id, convo.id
         try:
             response = await self._run(turn)
         except Exception:
@@ -146,6 +169,12 @@ class Engine:
             replies = (Reply(turn.say("too_long")), *replies)
         state.pop("_decision", None)
         state["last_choices"] = [c.value for r in replies for c in r.choices]
+        if FLOW_KEY in state:
+            self._open_flows[convo.id] = (msg.channel, msg.user_id)
+        else:
+            self._open_flows.pop(convo.id, None)
+        if response.extra.get(ERASE):
+            return await self._erase(msg, user, convo, response, turn.language, started)
         escalation: tuple[EscalationRecord, str] | None = None
         async with self.store.unit() as unit:
             for reply in replies:
@@ -197,6 +226,52 @@ class Engine:
             (time.perf_counter() - started) * 1000,
         )
         return outcome
+
+    async def _erase(
+        self,
+        msg: Incoming,
+        user: UserRecord,
+        convo: ConversationRecord,
+        response: Response,
+        language: str,
+        started: float,
+    ) -> Outcome:
+        """The citizen asked for their data to be deleted: nothing of this turn is stored."""
+        self._open_flows.pop(convo.id, None)
+        keys = await erase_user(self.store, user.id)
+        await delete_files(self.services, keys)
+        logger.info(
+            "conversation %s: %s %s (citizen data deleted) in %.1f ms",
+            convo.id,
+            msg.channel,
+            response.kind.value,
+            (time.perf_counter() - started) * 1000,
+        )
+        return Outcome(
+            kind=response.kind,
+            replies=response.replies,
+            language=language,
+            conversation_id=None,
+            extra={ERASE: True},
+        )
+
+    async def sweep_flows(self) -> int:
+        """Delete flows left unfinished past their time (their partial answers and photos).
+
+        Runs periodically in the server; a flow is also expired at the citizen's next message.
+        Returns how many were deleted.
+        """
+        now = self.services.now()
+        deleted = 0
+        for conversation_id, key in list(self._open_flows.items()):
+            async with self._locks.hold(key), self.store.unit() as unit:
+                keys = await expire_in_unit(unit, self.services, conversation_id, now)
+            if keys is None:
+                continue  # still within its time
+            self._open_flows.pop(conversation_id, None)
+            deleted += 1
+            await delete_files(self.services, keys)
+        return deleted
 
     async def _escalation(
         self,
@@ -266,6 +341,7 @@ class Engine:
             state=state,
             status=status,
             knowledge=self.knowledge,
+            flows=self.flows,
             truncated=truncated,
             command=command,
             choice=choice,

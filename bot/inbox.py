@@ -4,7 +4,9 @@
         inbox.schedule("line", event_id, event)        # answered in the background
 
 Events stored but not processed when the process stopped are processed by :meth:`resume` at the
-next start.
+next start. A photo message from a channel that is a :class:`bot.photos.PhotoSource` is
+downloaded and kept as an attachment between parsing and the engine (:meth:`Inbox.prepare`),
+outside any transaction.
 """
 
 from __future__ import annotations
@@ -14,9 +16,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any, cast
 
+from bot.attachments import AttachmentStore
 from bot.channels.base import Channel
 from bot.delivery import Delivery
 from bot.engine import Engine
+from bot.keyed_lock import KeyedLock
+from bot.messages import Incoming
+from bot.photos import PhotoSource, fetch_photo
 from bot.storage.base import Store
 from bot.storage.records import Channel as ChannelName
 
@@ -24,14 +30,28 @@ logger = logging.getLogger(__name__)
 
 
 class Inbox:
+    """Stores platform events, then parses and answers each exactly once.
+
+    Args:
+        attachments: where downloaded photos are kept; without it, photo messages reach the
+            engine with the platform's reference only.
+    """
+
     def __init__(
-        self, store: Store, engine: Engine, delivery: Delivery, channels: Mapping[str, Channel]
+        self,
+        store: Store,
+        engine: Engine,
+        delivery: Delivery,
+        channels: Mapping[str, Channel],
+        attachments: AttachmentStore | None = None,
     ) -> None:
         self.store = store
         self.engine = engine
         self.delivery = delivery
         self.channels = dict(channels)
+        self.attachments = attachments
         self._tasks: set[asyncio.Task[None]] = set()
+        self._locks = KeyedLock()
 
     async def accept(self, channel: str, event_id: str, payload: Mapping[str, Any]) -> bool:
         """Persist an event; True only the first time this (channel, event id) is seen."""
@@ -51,8 +71,12 @@ class Inbox:
             if adapter is None:
                 msg = f"channel {channel!r} is not enabled"
                 raise RuntimeError(msg)
-            for incoming, recipient in adapter.parse_event(payload):
-                outcome = await self.engine.handle(incoming)
+            for parsed, recipient in adapter.parse_event(payload):
+                # Taken before the first await: one citizen's messages reach the engine in the
+                # order they arrived, even when a photo before a text is still downloading.
+                async with self._locks.hold((parsed.channel, parsed.user_id)):
+                    incoming = await self.prepare(adapter, parsed)
+                    outcome = await self.engine.handle(incoming)
                 await self.delivery.deliver(channel, recipient, outcome.replies)
         except Exception as exc:
             logger.exception("%s event %s: processing failed", channel, event_id)
@@ -61,6 +85,16 @@ class Inbox:
             return
         async with self.store.unit() as unit:
             await unit.events.mark_done(name, event_id)
+
+    async def prepare(self, adapter: Channel, incoming: Incoming) -> Incoming:
+        """The message as the engine should see it: a photo fetched and kept first.
+
+        Runs after parsing and before the engine, with no transaction open, so a slow platform
+        holds up only this citizen's message.
+        """
+        if self.attachments is None or not isinstance(adapter, PhotoSource):
+            return incoming
+        return await fetch_photo(adapter, incoming, self.store, self.attachments)
 
     async def resume(self) -> int:
         """Process events that were stored but not processed (e.g. the process died)."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+from bot.attachments import AttachmentStore
 from bot.channels.base import Channel
 from bot.delivery import Delivery
 from bot.engine import Engine
@@ -31,6 +34,7 @@ class Runtime:
     inbox: Inbox
     events: EventBus  # live updates for the staff console
     escalations: EscalationService  # hand-offs: opened by the engine, worked by the console
+    attachments: AttachmentStore  # citizens' photos (files; their rows are in the store)
     channels: dict[str, Channel] = field(default_factory=dict)
 
 
@@ -51,6 +55,22 @@ def build_channels(settings: Settings) -> dict[str, Channel]:
     return channels
 
 
+FLOW_SWEEP_SECONDS = 60.0  # how often unfinished flows past their time are deleted
+
+
+async def sweep_flows(engine: Engine, interval: float = FLOW_SWEEP_SECONDS) -> None:
+    """Delete abandoned flows' partial answers and photos, until cancelled."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            deleted = await engine.sweep_flows()
+        except Exception:
+            logger.exception("flow sweep failed; trying again later")
+            continue
+        if deleted:
+            logger.info("deleted %d unfinished flows past their time", deleted)
+
+
 @asynccontextmanager
 async def running(
     settings: Settings,
@@ -68,10 +88,20 @@ async def running(
     delivery = Delivery(store, channels)
     events = EventBus()
     escalations = EscalationService(store, knowledge, events, delivery, settings.office_hours)
-    engine = Engine(knowledge, store, escalations=escalations)
-    inbox = Inbox(store, engine, delivery, channels)
+    attachments = AttachmentStore.from_settings(settings)
+    engine = Engine(knowledge, store, escalations=escalations, attachments=attachments)
+    inbox = Inbox(store, engine, delivery, channels, attachments)
     runtime = Runtime(
-        settings, knowledge, store, engine, delivery, inbox, events, escalations, channels
+        settings,
+        knowledge,
+        store,
+        engine,
+        delivery,
+        inbox,
+        events,
+        escalations,
+        attachments,
+        channels,
     )
     started: list[Channel] = []
     try:
@@ -84,7 +114,13 @@ async def running(
         resumed = await inbox.resume()
         if resumed:
             logger.warning("processed %d webhook events left over from the last run", resumed)
-        yield runtime
+        sweeper = asyncio.create_task(sweep_flows(engine), name="flow-sweeper")
+        try:
+            yield runtime
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
     finally:
         events.close()  # open console event streams end, so shutdown does not wait on them
         await inbox.drain()

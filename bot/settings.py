@@ -18,6 +18,9 @@ A bad setting stops start-up with a message naming the variable. Secrets are wra
 | CITYBOT_TIMEZONE | ``Asia/Tokyo`` |
 | CITYBOT_EXTRA_CLOSED_DATES | none (comma-separated ``YYYY-MM-DD``) |
 | CITYBOT_STAFF_IDLE_MINUTES / CITYBOT_STAFF_SESSION_HOURS | 480 / 12 (console sessions) |
+| CITYBOT_ATTACHMENTS_DIR | ``./var/attachments`` (citizens' photos, never web-served) |
+| CITYBOT_ATTACHMENTS_MAX_MB | 10 (largest photo accepted) |
+| CITYBOT_RETENTION_DAYS | 365 (``citybot purge`` deletes older applications) |
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.attachments import DEFAULT_MAX_BYTES
 from bot.errors import SettingsError
 from bot.office_hours import OfficeHours, parse_office_hours
 from bot.storage.db import default_database_url
@@ -99,6 +103,19 @@ def _positive(name: str, get: Callable[[str], str | None], default: int) -> int:
     return int(value)
 
 
+def _private_dir(name: str, path: Path) -> Path:
+    """Create ``path`` (``0o700``) if needed and make sure we can write there."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        msg = f"{name}={str(path)!r} cannot be created: {exc.strerror or exc}"
+        raise SettingsError(msg) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        msg = f"{name}={str(path)!r} is not writable by this process"
+        raise SettingsError(msg)
+    return path
+
+
 def _secret_key(value: str | None, var_dir: Path) -> Secret:
     if value:
         if len(value) < 16:
@@ -136,7 +153,10 @@ class Settings:
     https: bool = False
     staff_idle_timeout: dt.timedelta = dt.timedelta(hours=8)
     staff_session_lifetime: dt.timedelta = dt.timedelta(hours=12)
+    retention: dt.timedelta = dt.timedelta(days=365)  # applications older are purged
     office_hours: OfficeHours = field(default_factory=OfficeHours)
+    attachments_dir: Path = field(default_factory=lambda: Path("var") / "attachments")
+    attachments_max_bytes: int = DEFAULT_MAX_BYTES
 
     @property
     def line_enabled(self) -> bool:
@@ -219,6 +239,11 @@ class Settings:
             host=get("CITYBOT_HOST") or "127.0.0.1",
             port=int(port_text),
             secret_key=_secret_key(get("CITYBOT_SECRET_KEY"), var_dir),
+            attachments_dir=_private_dir(
+                "CITYBOT_ATTACHMENTS_DIR",
+                Path(get("CITYBOT_ATTACHMENTS_DIR") or var_dir / "attachments"),
+            ),
+            attachments_max_bytes=_positive("CITYBOT_ATTACHMENTS_MAX_MB", get, 10) * 1024 * 1024,
             line_channel_secret=Secret(line_secret) if line_secret else None,
             line_access_token=Secret(line_token) if line_token else None,
             line_api_base=_http_url(
@@ -237,6 +262,7 @@ class Settings:
             staff_session_lifetime=dt.timedelta(
                 hours=_positive("CITYBOT_STAFF_SESSION_HOURS", get, 12)
             ),
+            retention=dt.timedelta(days=_positive("CITYBOT_RETENTION_DAYS", get, 365)),
             office_hours=parse_office_hours(
                 get("CITYBOT_OFFICE_HOURS"),
                 get("CITYBOT_TIMEZONE"),

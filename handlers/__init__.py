@@ -7,13 +7,18 @@ from typing import TYPE_CHECKING
 from handlers.base import Handler
 
 if TYPE_CHECKING:
+    from handlers.flow_state import FlowServices
     from handlers.handoff import Availability
 
 
-def default_handlers(availability: Availability | None = None) -> list[Handler]:
+def default_handlers(
+    availability: Availability | None = None, services: FlowServices | None = None
+) -> list[Handler]:
     """The first handler that accepts a turn answers it; the fallback accepts everything.
 
-    ``availability`` (office hours and a clock) decides what hand-offs promise the citizen.
+    ``availability`` (office hours and a clock) decides what hand-offs promise the citizen;
+    ``services`` (flows, store, clock) enable guided procedures, life events, status questions
+    and "delete my data". A flow in progress reads each message before the usual handlers.
     """
     from handlers.choice import ChoiceHandler
     from handlers.complaint import ComplaintHandler
@@ -24,13 +29,26 @@ def default_handlers(availability: Availability | None = None) -> list[Handler]:
     from handlers.greeting import GreetingHandler, HelpHandler, ThanksHandler
     from handlers.handoff import Availability, BotBackHandler, HandoffHandler, StaffQuietHandler
     from handlers.language import LanguageHandler
+    from handlers.life_event import LifeEventHandler
+    from handlers.privacy import DeleteDataHandler
+    from handlers.procedure import ProcedureHandler
+    from handlers.status import StatusHandler
 
     availability = availability or Availability()
+    procedures: list[Handler] = []
+    if services is not None:
+        procedures = [
+            DeleteDataHandler(),
+            StatusHandler(services),
+            ProcedureHandler(services, availability),
+            LifeEventHandler(services.catalog),
+        ]
     return [
         UnfollowHandler(),
         EmergencyHandler(),
         BotBackHandler(),
         StaffQuietHandler(),
+        *procedures,
         EmptyHandler(),
         AttachmentHandler(),
         ChoiceHandler(),

@@ -16,6 +16,7 @@ from bot.messages import Choice, Incoming, OutcomeKind, Reply
 
 if TYPE_CHECKING:
     from bot.escalation_values import EscalationRequest
+    from knowledge.flows import FlowCatalog
 
 
 @dataclass
@@ -32,6 +33,9 @@ class Turn:
     truncated: bool = False
     command: str | None = None  # "start", "help", "menu", "staff", "cancel", "lang:en" …
     choice: ChoiceValue | None = None  # an entry or feedback button the citizen pressed
+    flows: FlowCatalog | None = None  # guided flows and life events, when the engine has them
+    user_id: int | None = None  # the stored citizen (one per channel user)
+    conversation_id: int | None = None
 
     def say(self, key: str, **values: str) -> str:
         return self.knowledge.system.text(key, self.language, **values)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.attachments import DEFAULT_MAX_BYTES, format_size
 from bot.messages import Kind, Reply
 from handlers.base import Response, Turn, info
 
@@ -27,6 +28,9 @@ class AttachmentHandler:
 
     async def accepts(self, turn: Turn) -> str | None:
         kind = turn.incoming.kind
+        rejected = (turn.incoming.payload or {}).get("rejected")
+        if kind is Kind.IMAGE and isinstance(rejected, str):
+            return rejected  # the photo was refused or could not be fetched: say why
         if kind in (Kind.IMAGE, Kind.LOCATION):
             return "attachment"
         if kind is Kind.OTHER:
@@ -34,6 +38,9 @@ class AttachmentHandler:
         return None
 
     async def handle(self, turn: Turn, found: str) -> Response:
+        if found == "field_photo_size":
+            limit = (turn.incoming.payload or {}).get("max_bytes") or DEFAULT_MAX_BYTES
+            return info(Reply(turn.say(found, max=format_size(int(limit)))))
         return info(Reply(turn.say(found)))
 
 

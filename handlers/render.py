@@ -45,9 +45,16 @@ def answer(
     ]
     if entry.needs_staff:
         feedback.append(turn.option("choice_staff", encode_command("staff")))
+    text = entry_text(turn, entry)
+    flows = turn.flows.flows_for_entry(entry.id) if turn.flows is not None else []
+    if flows:  # the procedure can be done right here: say so, and offer the button
+        text = f"{text}\n\n{turn.say('flow_apply_offer')}"
+        feedback.append(
+            turn.option("choice_flow_apply", encode_command(f"flow:start:{flows[0].id}"))
+        )
     return Response(
         OutcomeKind.ANSWER,
-        (Reply(entry_text(turn, entry)), Reply(turn.say("feedback_prompt"), tuple(feedback))),
+        (Reply(text), Reply(turn.say("feedback_prompt"), tuple(feedback))),
         entry_id=entry.id,
         confidence=confidence,
         candidates=candidates,

@@ -1,5 +1,7 @@
 """``citybot kb check``: validate the knowledge base and report colliding questions.
 
+The guided flows and life events (:mod:`knowledge.flows`) are validated with it.
+
 A collision is a question of one entry that the matcher ranks under a different entry: the
 citizen who asks it that way gets the other answer. Like a keyword shared by two intents, it is
 reported so that the maintainer can reword, merge or add keywords.
@@ -15,6 +17,7 @@ from bot.errors import KnowledgeError
 from intents.analyzer import Synonyms
 from intents.matcher import Matcher
 from knowledge.documents import entry_documents
+from knowledge.flows import load_flows
 from knowledge.loader import KnowledgeBase, load_knowledge
 from knowledge.system import SystemTexts, load_system
 
@@ -69,6 +72,11 @@ def check(
         system = load_system(system_dir)
     except KnowledgeError as exc:
         errors.extend(str(p) for p in exc.problems)
+    if kb is not None:  # guided flows and life events refer to entries and departments
+        try:
+            load_flows(kb=kb)
+        except KnowledgeError as exc:
+            errors.extend(str(p) for p in exc.problems)
     found: list[Collision] = []
     if kb is not None and collisions:
         groups = system.synonym_groups if system else ()

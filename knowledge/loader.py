@@ -103,9 +103,7 @@ def _validate_file(
         return None
 
 
-def _valid_entries(
-    data: Any, rel: str, problems: list[Problem], broken: set[str]
-) -> list[Entry]:
+def _valid_entries(data: Any, rel: str, problems: list[Problem], broken: set[str]) -> list[Entry]:
     """Validate entry by entry, so that one bad entry does not hide the rest of its file."""
     items = data.get("entries") if isinstance(data, dict) else None
     if not isinstance(items, list) or not items or set(data) != {"entries"}:

@@ -1,4 +1,8 @@
-"""The bot's own texts and rules: ``knowledge/system/*.yaml`` (messages, rules, synonyms)."""
+"""The bot's own texts and rules: ``knowledge/system/*.yaml`` (messages, rules, synonyms).
+
+The guided flows' re-asks (``flow_messages.yaml``) are merged into the same messages, so a
+handler says ``turn.say("field_date_invalid", example=...)`` like any other text.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +45,11 @@ class MessagesFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     messages: dict[str, Text]
     menu: list[MenuItem] = Field(min_length=1)
+
+
+class FlowMessagesFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    messages: dict[str, Text]
 
 
 class RulesFile(BaseModel):
@@ -96,6 +105,7 @@ def load_system(root: Path | str | None = None) -> SystemTexts:
     base = Path(root) if root is not None else SYSTEM_DIR
     problems: list[Problem] = []
     messages = _read(base / "messages.yaml", MessagesFile, problems)
+    flow_messages = _read(base / "flow_messages.yaml", FlowMessagesFile, problems)
     rules = _read(base / "rules.yaml", RulesFile, problems)
     synonyms = _read(base / "synonyms.yaml", SynonymsFile, problems)
     compiled: dict[str, tuple[re.Pattern[str], ...]] = {}
@@ -108,10 +118,18 @@ def load_system(root: Path | str | None = None) -> SystemTexts:
                 compiled[name] = tuple(re.compile(_fold(p)) for p in patterns)
             except re.error as exc:
                 problems.append(Problem("system/rules.yaml", name, None, f"bad pattern: {exc}"))
+    texts = dict(messages.messages) if isinstance(messages, MessagesFile) else {}
+    if isinstance(flow_messages, FlowMessagesFile):
+        for key, text in flow_messages.messages.items():
+            if key in texts:
+                problems.append(
+                    Problem("system/flow_messages.yaml", key, None, "also in messages.yaml")
+                )
+            texts[key] = text
     if problems:
         raise KnowledgeError(problems)
     return SystemTexts(
-        messages=dict(messages.messages),
+        messages=texts,
         menu=tuple(messages.menu),
         rules=compiled,
         synonym_groups=tuple(tuple(g) for g in synonyms.groups),

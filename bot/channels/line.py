@@ -6,6 +6,10 @@
 Replies use the webhook's reply token while it is fresh (first attempt, within ~50 s);
 otherwise, or when LINE refuses the token, the same messages are pushed with an
 ``X-Line-Retry-Key`` that stays the same across the outbox's retries, so LINE drops repeats.
+
+A photo arrives as a message id; :meth:`LineChannel.download` fetches its bytes from the
+content endpoint (``api-data.line.me``, or ``CITYBOT_LINE_API_BASE`` when that points elsewhere)
+before the engine sees the message.
 """
 
 from __future__ import annotations
@@ -51,7 +55,8 @@ from bot.channels.base import Recipient
 from bot.choices import SAY, decode
 from bot.errors import ChannelError
 from bot.messages import Choice, Incoming, Kind, Reply
-from bot.settings import Settings
+from bot.photos import Download
+from bot.settings import DEFAULT_LINE_API, Settings
 from knowledge.system import SYSTEM_DIR, load_system
 
 logger = logging.getLogger(__name__)
@@ -267,17 +272,25 @@ class LineChannel:
             raise ChannelError(msg)
         self._validator = SignatureValidator(settings.line_channel_secret.get())
         self._configuration = _configuration(settings)
+        self._data_configuration = _configuration(settings, data=True)
         self._client: AsyncApiClient | None = None
+        self._data_client: AsyncApiClient | None = None
         self._api: AsyncMessagingApi | None = None
+        self._blob: AsyncMessagingApiBlob | None = None
 
     async def start(self) -> None:
         self._client = AsyncApiClient(self._configuration)  # aiohttp: needs the running loop
         self._api = AsyncMessagingApi(self._client)
+        self._data_client = AsyncApiClient(self._data_configuration)
+        self._blob = AsyncMessagingApiBlob(self._data_client)
 
     async def stop(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-        self._client = self._api = None
+        for client in (self._client, self._data_client):
+            if client is not None:
+                await client.close()
+        self._client = self._data_client = None
+        self._api = None
+        self._blob = None
 
     def verify(self, body: bytes, signature: str) -> bool:
         """Whether ``body`` carries LINE's signature (HMAC-SHA256 with the channel secret)."""
@@ -291,6 +304,34 @@ class LineChannel:
 
     def parse_event(self, payload: Mapping[str, Any]) -> list[tuple[Incoming, Recipient]]:
         return parse_event(payload)
+
+    async def download(self, incoming: Incoming) -> Download:
+        """The bytes of a photo message, from LINE's content endpoint.
+
+        Raises:
+            ChannelError: LINE failed or refused, or the photo is not kept by LINE (a photo
+                shared from another service names an outside URL, which is not fetched).
+        """
+        if self._blob is None:
+            msg = "LINE channel is not started"
+            raise ChannelError(msg)
+        payload = incoming.payload or {}
+        message_id = payload.get("message_id")
+        provider = payload.get("content_provider") or {}
+        if not message_id or provider.get("type", "line") != "line":
+            msg = "LINE photo: no content kept by LINE to download"
+            raise ChannelError(msg)
+        try:
+            response = await self._blob.get_message_content_with_http_info(
+                str(message_id), _request_timeout=REQUEST_TIMEOUT
+            )
+        except ApiException as exc:
+            raise _failure("content download", exc) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _failure("content download", exc) from exc
+        headers = response.headers or {}
+        declared = headers.get("Content-Type") or headers.get("content-type")
+        return Download(bytes(response.data or b""), str(declared) if declared else None)
 
     async def send(self, recipient: Recipient, replies: Sequence[Reply]) -> None:
         """Reply (fresh token) or push, at most five messages per call."""
@@ -332,9 +373,17 @@ class LineChannel:
             raise _failure("push", exc) from exc
 
 
-def _configuration(settings: Settings) -> Configuration:
+def _configuration(settings: Settings, *, data: bool = False) -> Configuration:
+    """The SDK's configuration; ``data`` for the content endpoints (photos, menu images).
+
+    A set host replaces the base of every endpoint, so with the production base the data
+    client keeps the SDK's own host (``api-data.line.me``); any other base (a test server)
+    serves both.
+    """
     token = settings.line_access_token.get() if settings.line_access_token else ""
-    return Configuration(access_token=token, host=settings.line_api_base)
+    production = settings.line_api_base.rstrip("/") == DEFAULT_LINE_API
+    host = None if data and production else settings.line_api_base
+    return Configuration(access_token=token, host=host)
 
 
 # --- rich menu ----------------------------------------------------------------------------
@@ -456,8 +505,11 @@ async def setup_richmenu(settings: Settings, image: Path | None) -> int:
     if content_type is None or len(data) > 1024 * 1024:
         print(f"{image}: the menu image must be a PNG or JPEG of at most 1 MB", file=sys.stderr)
         return 2
-    async with AsyncApiClient(_configuration(settings)) as client:
-        api, blob = AsyncMessagingApi(client), AsyncMessagingApiBlob(client)
+    async with (
+        AsyncApiClient(_configuration(settings)) as client,
+        AsyncApiClient(_configuration(settings, data=True)) as data_client,
+    ):
+        api, blob = AsyncMessagingApi(client), AsyncMessagingApiBlob(data_client)
         step = "create the rich menu"
         menu_id: str | None = None
         try:

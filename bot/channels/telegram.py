@@ -6,6 +6,9 @@
 
 python-telegram-bot is only the client and the parser (``Update.de_json``); the engine routes.
 Chat and user ids exceed 2**31: they are strings everywhere outside this module.
+Photos (the largest size Telegram offers) and image documents arrive as file ids;
+:meth:`TelegramChannel.download` fetches their bytes (getFile, then the file URL) before the
+engine sees the message.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from bot.app import runtime_of
 from bot.channels.base import Recipient
 from bot.errors import ChannelError, SettingsError
 from bot.messages import Incoming, Kind, Reply
+from bot.photos import Download
 from bot.runtime import running
 
 if TYPE_CHECKING:
@@ -62,6 +66,8 @@ POLL_TIMEOUT = 30  # seconds a getUpdates call may wait for news
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _FIRST_PAUSE = 0.5  # seconds before polling again after a failure; doubles up to a minute
 _BREAKS = ("\n", "。", ". ", " ")  # where a long text is best split, in order of preference
+DOWNLOAD_TIMEOUT = 15  # seconds for getFile and for the file itself
+PHOTO_TYPE = "image/jpeg"  # Telegram re-encodes photos (not documents) as JPEG
 
 
 class TelegramChannel:
@@ -127,6 +133,29 @@ class TelegramChannel:
             return _from_member(update.my_chat_member)
         logger.info("telegram update %s: not a kind we answer; ignored", update.update_id)
         return []
+
+    async def download(self, incoming: Incoming) -> Download:
+        """The bytes of a photo or image document (getFile, then the file download).
+
+        Raises:
+            ChannelError: Telegram failed or refused (e.g. a file over its 20 MB bot limit).
+        """
+        payload = incoming.payload or {}
+        file_id = payload.get("file_id")
+        if not file_id:
+            msg = "telegram photo: the message names no file"
+            raise ChannelError(msg)
+        bot = await self.ready()
+        try:
+            file = await bot.get_file(str(file_id), read_timeout=DOWNLOAD_TIMEOUT)
+            data = await file.download_as_bytearray(read_timeout=DOWNLOAD_TIMEOUT)
+        except TelegramError as exc:
+            raise _channel_error("getFile", exc) from exc
+        except RuntimeError as exc:  # getFile gave no file_path: nothing to download
+            msg = f"telegram getFile: {exc}"
+            raise ChannelError(msg) from exc
+        declared = payload.get("declared_type")
+        return Download(bytes(data), str(declared) if declared else None)
 
     # --- out -----------------------------------------------------------------------------
 
@@ -255,11 +284,26 @@ def _content(message: Message) -> tuple[Kind | None, str, dict[str, Any] | None]
         return Kind.LOCATION, "", {"latitude": where.latitude, "longitude": where.longitude}
     if message.photo:
         largest = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
-        return Kind.IMAGE, "", {"file_id": largest.file_id, "caption": message.caption}
+        return Kind.IMAGE, "", _photo(message, largest.file_id, PHOTO_TYPE, largest.file_size)
+    image = message.document
+    if image is not None and (image.mime_type or "").lower().startswith("image/"):
+        return Kind.IMAGE, "", _photo(message, image.file_id, image.mime_type, image.file_size)
     for attachment in MessageAttachmentType:
         if attachment != MessageAttachmentType.SUCCESSFUL_PAYMENT and message[attachment]:
             return Kind.OTHER, "", {"type": str(attachment)}
     return None, "", None
+
+
+def _photo(
+    message: Message, file_id: str, declared_type: str | None, size: int | None
+) -> dict[str, Any]:
+    """What the channel needs to download a photo later (see :meth:`TelegramChannel.download`)."""
+    return {
+        "file_id": file_id,
+        "declared_type": declared_type,
+        "file_size": size,
+        "caption": message.caption,
+    }
 
 
 def _command(text: str) -> str:

@@ -2,8 +2,10 @@
 
     GET  /                   the chat page (Japanese, with an English switch)
     POST /api/chat           {"text": "..."} | {"choice": "e:..."} | {"event": "open"}
+                             | {"location": {"latitude": 43.77, "longitude": 142.36}}
                              -> {"replies": [{"text", "choices": [{"label", "value"}]}],
                                  "language", "outcome"}
+    POST /api/chat/photo     one image as multipart field "photo" (bot/channels/web_photo.py)
     GET  /api/chat/history   the visitor's recent transcript, so a reload keeps the conversation
 
 Unlike LINE and Telegram, the web chat answers synchronously: ``POST /api/chat`` calls the engine
@@ -17,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +34,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.app import runtime_of
+from bot.attachments import DEFAULT_MAX_BYTES
 from bot.channels.base import Recipient
 from bot.messages import Incoming, Kind, Outcome, Reply
 from bot.storage.records import MessageRecord
@@ -58,7 +62,7 @@ _PAGE_HEADERS = {
         "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
         "form-action 'self'; frame-ancestors 'none'"
     ),
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(self)",
     "Cache-Control": "no-cache",
 }
 _API_HEADERS = {**_SECURITY_HEADERS, "Cache-Control": "no-store"}
@@ -98,10 +102,20 @@ class WebChannel:
         return None
 
     def parse_event(self, payload: Mapping[str, Any]) -> list[tuple[Incoming, Recipient]]:
-        """Translate ``{"visitor": id, "text" | "choice" | "event": ...}`` into a message."""
+        """Translate ``{"visitor": id, "text" | "choice" | "event" | "location" | "photo": ...}``.
+
+        ``photo`` holds the kept attachment's payload (or its refusal), ``location`` a checked
+        ``{"latitude", "longitude"}``.
+        """
         visitor = str(payload["visitor"])
         if payload.get("event") == "open":
             incoming = Incoming("web", visitor, kind=Kind.FOLLOW)
+        elif "location" in payload:
+            where = dict(payload["location"])
+            incoming = Incoming("web", visitor, kind=Kind.LOCATION, payload=where)
+        elif "photo" in payload:
+            photo = dict(payload["photo"])
+            incoming = Incoming("web", visitor, kind=Kind.IMAGE, payload=photo)
         elif "choice" in payload:
             incoming = Incoming("web", visitor, text=str(payload["choice"]), kind=Kind.CHOICE)
         else:
@@ -115,14 +129,16 @@ class WebChannel:
         )
 
 
-def validate(body: object) -> dict[str, str]:
+def validate(body: object) -> dict[str, Any]:
     """Check one API request body and return it; raise :class:`BadInput` when it is wrong."""
     if not isinstance(body, dict) or len(body) != 1:
-        msg = 'expected a JSON object with one of "text", "choice" or "event"'
+        msg = 'expected a JSON object with one of "text", "choice", "event" or "location"'
         raise BadInput(msg)
     key, value = next(iter(body.items()))
+    if key == "location":
+        return {"location": validate_location(value)}
     if key not in ("text", "choice", "event"):
-        msg = f'unknown field {key!r}: expected "text", "choice" or "event"'
+        msg = f'unknown field {key!r}: expected "text", "choice", "event" or "location"'
         raise BadInput(msg)
     if not isinstance(value, str):
         msg = f'"{key}" must be a string'
@@ -140,6 +156,26 @@ def validate(body: object) -> dict[str, str]:
         msg = f'"{key}" is empty'
         raise BadInput(msg)
     return {key: value}
+
+
+def validate_location(value: object) -> dict[str, float]:
+    """A browser's position: ``{"latitude": -90..90, "longitude": -180..180}``, nothing more."""
+    if not isinstance(value, dict) or set(value) != {"latitude", "longitude"}:
+        msg = '"location" must be an object with "latitude" and "longitude" only'
+        raise BadInput(msg)
+    where: dict[str, float] = {}
+    for name, limit in (("latitude", 90.0), ("longitude", 180.0)):
+        number = value[name]
+        if (
+            isinstance(number, bool)
+            or not isinstance(number, int | float)
+            or not math.isfinite(number)
+            or abs(number) > limit
+        ):
+            msg = f'"{name}" must be a number from -{limit:g} to {limit:g}'
+            raise BadInput(msg)
+        where[name] = float(number)
+    return where
 
 
 async def _read_json(request: Request) -> object:
@@ -256,7 +292,10 @@ def transcript(messages: Sequence[MessageRecord]) -> list[dict[str, Any]]:
                 if message.text not in labels:
                     continue  # a code the citizen never saw as text
                 text = labels[message.text]
-            shown.append({"from": "citizen", "text": text, "choices": []})
+            entry: dict[str, Any] = {"from": "citizen", "text": text, "choices": []}
+            if message.kind in ("image", "location"):
+                entry["kind"] = message.kind  # the page shows what was sent, not an empty text
+            shown.append(entry)
         elif message.author in ("bot", "staff"):
             pairs = (message.payload or {}).get("choices") or []
             choices = [{"label": str(label), "value": str(value)} for label, value in pairs]
@@ -293,6 +332,7 @@ def _page() -> str:
         script=f"assets/web/chat.js?v={versions['chat.js']}",
         stylesheet=f"assets/web/chat.css?v={versions['chat.css']}",
         max_text=MAX_TEXT,
+        max_photo=DEFAULT_MAX_BYTES,
     )
 
 

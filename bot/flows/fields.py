@@ -48,7 +48,7 @@ ERROR_KEYS = frozenset({
     "field_address_invalid", "field_address_incomplete", "field_address_too_long",
     "field_address_outside",
     "field_location_invalid", "field_location_outside",
-    "field_photo_missing", "field_photo_type", "field_photo_size",
+    "field_photo_missing", "field_photo_type", "field_photo_size", "field_photo_download",
 })
 # fmt: on
 

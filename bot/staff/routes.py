@@ -8,6 +8,8 @@
     GET  /staff/api/escalations/{id}/canned?q=   canned replies from the knowledge base
     POST /staff/escalations/{id}/{assign|transfer|note|reply|resolve|hand-back|reopen|draft}
     GET  /staff/audit                    audit log (admin only; 404 for everyone else)
+    GET  /staff/applications, /staff/applications/{id}, /staff/applications.csv
+    POST /staff/applications/{id}/{status|note};  GET /staff/attachments/{token}
 
 Everything except the login form and the static files needs a signed-in member of staff;
 every POST needs the session's CSRF token.
@@ -19,11 +21,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bot.staff import actions, login, pages
+from bot.staff import actions, application_export, applications, login, pages
 from bot.staff.events import events
 from bot.staff.http import console, redirect, static
 
 _ESC = "/staff/escalations/{escalation_id:int}"
+_APP = "/staff/applications/{application_id:int}"
 
 
 async def _root(request: Request) -> Response:
@@ -59,6 +62,12 @@ ROUTES: list[BaseRoute] = [
     Route(f"{_ESC}/reopen", console(actions.reopen), methods=["POST"]),
     Route(f"{_ESC}/draft", console(actions.draft), methods=["POST"]),
     Route("/staff/audit", console(pages.audit_page, admin=True), methods=["GET"]),
+    Route("/staff/applications", console(applications.list_page), methods=["GET"]),
+    Route("/staff/applications.csv", console(application_export.export), methods=["GET"]),
+    Route(_APP, console(applications.detail_page), methods=["GET"]),
+    Route(f"{_APP}/status", console(applications.change_status), methods=["POST"]),
+    Route(f"{_APP}/note", console(applications.add_note), methods=["POST"]),
+    Route("/staff/attachments/{token}", console(applications.attachment), methods=["GET"]),
 ]
 
 PUBLIC = {"/staff", "/staff/login", "/staff/static/{name}"}  # reachable without signing in

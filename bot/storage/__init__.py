@@ -4,6 +4,8 @@ Everything outside this package uses the names exported here and never sees ORM 
 """
 
 from bot.storage.base import (
+    ApplicationRepo,
+    AttachmentRepo,
     AuditRepo,
     ConversationRepo,
     DraftRepo,
@@ -24,6 +26,11 @@ from bot.storage.errors import DuplicateError, RecordNotFoundError, StorageError
 from bot.storage.memory import InMemoryStore
 from bot.storage.records import (
     UNSET,
+    ApplicationEventKind,
+    ApplicationEventRecord,
+    ApplicationRecord,
+    ApplicationStatus,
+    AttachmentRecord,
     AuditRecord,
     ConversationRecord,
     ConversationStatus,
@@ -46,9 +53,17 @@ from bot.storage.records import (
     Unset,
     UserRecord,
 )
+from bot.storage.references import find_reference, new_reference, normalize_reference
 
 __all__ = [
     "UNSET",
+    "ApplicationEventKind",
+    "ApplicationEventRecord",
+    "ApplicationRecord",
+    "ApplicationRepo",
+    "ApplicationStatus",
+    "AttachmentRecord",
+    "AttachmentRepo",
     "AuditRecord",
     "AuditRepo",
     "ConversationRecord",
@@ -91,5 +106,8 @@ __all__ = [
     "WebhookEventRepo",
     "create_store",
     "default_database_url",
+    "find_reference",
     "migrate",
+    "new_reference",
+    "normalize_reference",
 ]

@@ -20,6 +20,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.storage.base_applications import ApplicationRepo, AttachmentRepo
 from bot.storage.base_staff import (
     AuditRepo,
     DraftRepo,
@@ -44,6 +45,8 @@ from bot.storage.records import (
 )
 
 __all__ = [
+    "ApplicationRepo",
+    "AttachmentRepo",
     "AuditRepo",
     "ConversationRepo",
     "DraftRepo",
@@ -92,6 +95,15 @@ class UserRepo(Protocol):
 
     async def touch(self, user_id: int) -> None:
         """Set ``last_seen_at`` to now."""
+        ...
+
+    async def erase(self, user_id: int) -> dict[str, int]:
+        """Delete the user and their conversations, messages, feedback, pending deliveries,
+        escalations and escalation notes (drafts keep their text, unlinked); how many of each.
+
+        Applications and attachments reference the user: delete them first with their repos.
+        A missing user is not an error.
+        """
         ...
 
 
@@ -249,6 +261,8 @@ class Unit:
     notes: NoteRepo
     audit: AuditRepo
     drafts: DraftRepo
+    applications: ApplicationRepo
+    attachments: AttachmentRepo
 
 
 class Store(Protocol):

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from typing import Any, get_args
 
 from bot.storage.records import (
+    ApplicationEventKind,
+    ApplicationStatus,
     Author,
     Channel,
     Direction,
@@ -26,11 +28,13 @@ SUMMARY_LENGTH = 200
 
 __all__ = [
     "SUMMARY_LENGTH",
+    "check_application_statuses",
     "check_author",
     "check_channel",
     "check_choice",
     "check_direction",
     "check_draft_status",
+    "check_event_kind",
     "check_kind",
     "check_language",
     "check_limit",
@@ -159,3 +163,27 @@ def clean_summary(value: str) -> str:
     if len(line) > SUMMARY_LENGTH:
         line = line[: SUMMARY_LENGTH - 1] + "…"
     return line
+
+
+def check_application_statuses(values: Sequence[str]) -> list[ApplicationStatus]:
+    """Return the application statuses named by ``values``.
+
+    Raises:
+        ValueError: one of them is not a status; the message names it.
+    """
+    if isinstance(values, str):
+        msg = f"statuses must be a list of statuses, not the string {values!r}"
+        raise ValueError(msg)
+    allowed = [s.value for s in ApplicationStatus]
+    result = []
+    for value in values:
+        if value not in allowed:
+            msg = f"status must be one of {', '.join(allowed)}; got {value!r}"
+            raise ValueError(msg)
+        result.append(ApplicationStatus(value))
+    return result
+
+
+def check_event_kind(value: str) -> None:
+    """Refuse an unknown application history kind."""
+    check_choice(value, ApplicationEventKind, "kind")

@@ -6,6 +6,9 @@ import copy
 from typing import Any, cast
 
 from bot.storage.models import (
+    Application,
+    ApplicationEvent,
+    Attachment,
     AuditLog,
     Conversation,
     Escalation,
@@ -20,6 +23,11 @@ from bot.storage.models import (
     WebhookEvent,
 )
 from bot.storage.records import (
+    ApplicationEventKind,
+    ApplicationEventRecord,
+    ApplicationRecord,
+    ApplicationStatus,
+    AttachmentRecord,
     AuditRecord,
     Author,
     Channel,
@@ -44,6 +52,9 @@ from bot.storage.records import (
 )
 
 __all__ = [
+    "application_event_record",
+    "application_record",
+    "attachment_record",
     "audit_record",
     "conversation_record",
     "draft_record",
@@ -241,4 +252,52 @@ def draft_record(row: KnowledgeDraft) -> DraftRecord:
         status=cast(DraftStatus, row.status),
         created_at=row.created_at,
         updated_at=row.updated_at,
+    )
+
+
+def application_record(row: Application) -> ApplicationRecord:
+    """Convert an ``Application`` row."""
+    return ApplicationRecord(
+        id=row.id,
+        reference=row.reference,
+        user_id=row.user_id,
+        conversation_id=row.conversation_id,
+        channel=cast(Channel, row.channel),
+        flow_id=row.flow_id,
+        department=row.department,
+        status=row.status,
+        answers=json_copy(row.answers) or {},
+        summary=row.summary,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        status_changed_at=row.status_changed_at,
+        closed_at=row.closed_at,
+    )
+
+
+def application_event_record(row: ApplicationEvent) -> ApplicationEventRecord:
+    """Convert an ``ApplicationEvent`` row."""
+    return ApplicationEventRecord(
+        id=row.id,
+        application_id=row.application_id,
+        staff_id=row.staff_id,
+        kind=cast(ApplicationEventKind, row.kind),
+        status=None if row.status is None else ApplicationStatus(row.status),
+        text=row.text,
+        created_at=row.created_at,
+    )
+
+
+def attachment_record(row: Attachment) -> AttachmentRecord:
+    """Convert an ``Attachment`` row."""
+    return AttachmentRecord(
+        id=row.id,
+        token=row.token,
+        user_id=row.user_id,
+        application_id=row.application_id,
+        content_type=row.content_type,
+        size=row.size,
+        sha256=row.sha256,
+        storage_key=row.storage_key,
+        created_at=row.created_at,
     )

@@ -26,6 +26,7 @@ from bot.storage.checks import (
     check_limit,
 )
 from bot.storage.errors import RecordNotFoundError
+from bot.storage.memory_applications import InMemoryApplicationRepo, InMemoryAttachmentRepo
 from bot.storage.memory_base import MemoryRepo, Tables, json_copy, out
 from bot.storage.memory_queue import InMemoryEscalationRepo, InMemoryNoteRepo
 from bot.storage.memory_staff import (
@@ -53,6 +54,8 @@ from bot.storage.records import (
 from bot.storage.types import require_aware, utcnow
 
 __all__ = [
+    "InMemoryApplicationRepo",
+    "InMemoryAttachmentRepo",
     "InMemoryAuditRepo",
     "InMemoryConversationRepo",
     "InMemoryDraftRepo",
@@ -96,6 +99,8 @@ class InMemoryStore:
                 notes=InMemoryNoteRepo(work),
                 audit=InMemoryAuditRepo(work),
                 drafts=InMemoryDraftRepo(work),
+                applications=InMemoryApplicationRepo(work),
+                attachments=InMemoryAttachmentRepo(work),
             )
             self._tables = work
 
@@ -159,6 +164,39 @@ class InMemoryUserRepo(MemoryRepo):
     async def touch(self, user_id: int) -> None:
         """Set ``last_seen_at`` to now."""
         self._change(user_id, last_seen_at=utcnow())
+
+    async def erase(self, user_id: int) -> dict[str, int]:
+        """Delete the user and everything of theirs but applications and attachments."""
+        t = self._t
+        user = t.users.rows.get(user_id)
+        if user is None:
+            return {}
+        convos = {c.id for c in t.conversations.rows.values() if c.user_id == user_id}
+        messages = {m.id for m in t.messages.rows.values() if m.conversation_id in convos}
+        escalations = {
+            e.id
+            for e in t.escalations.rows.values()
+            if e.conversation_id in convos or e.user_id == user_id
+        }
+        for draft in list(t.drafts.rows.values()):
+            if draft.escalation_id in escalations:
+                t.drafts.rows[draft.id] = replace(draft, escalation_id=None)
+        removed = {
+            "notes": _drop(t.notes.rows, lambda n: n.escalation_id in escalations),
+            "escalations": _drop(t.escalations.rows, lambda e: e.id in escalations),
+            "outbox": _drop(
+                t.outbox.rows,
+                lambda o: (
+                    o.message_id in messages
+                    or (o.channel == user.channel and o.recipient == user.external_id)
+                ),
+            ),
+            "feedback": _drop(t.feedback.rows, lambda f: f.conversation_id in convos),
+            "messages": _drop(t.messages.rows, lambda m: m.id in messages),
+            "conversations": _drop(t.conversations.rows, lambda c: c.id in convos),
+        }
+        del t.users.rows[user_id]
+        return removed
 
 
 class InMemoryConversationRepo(MemoryRepo):
@@ -432,3 +470,11 @@ class InMemoryOutboxRepo(MemoryRepo):
 
 def _id(record: MessageRecord) -> int:
     return record.id
+
+
+def _drop(rows: dict[int, Any], doomed: Any) -> int:
+    """Delete the rows for which ``doomed(row)`` holds; how many."""
+    keys = [key for key, row in rows.items() if doomed(row)]
+    for key in keys:
+        del rows[key]
+    return len(keys)

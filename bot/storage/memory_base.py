@@ -12,6 +12,9 @@ from typing import Any, Generic, TypeVar
 
 from bot.storage.errors import RecordNotFoundError
 from bot.storage.records import (
+    ApplicationEventRecord,
+    ApplicationRecord,
+    AttachmentRecord,
     AuditRecord,
     ConversationRecord,
     DraftRecord,
@@ -32,7 +35,7 @@ _R = TypeVar("_R")
 _T = TypeVar("_T")
 
 #: Record fields holding JSON values, copied on the way in and out like a database round trip.
-_JSON_FIELDS = ("state", "payload", "transcript", "detail")
+_JSON_FIELDS = ("state", "payload", "transcript", "detail", "answers")
 
 
 @dataclass
@@ -74,6 +77,11 @@ class Tables:
     notes: Table[NoteRecord] = field(default_factory=lambda: Table("escalation_notes"))
     audit: Table[AuditRecord] = field(default_factory=lambda: Table("audit_log"))
     drafts: Table[DraftRecord] = field(default_factory=lambda: Table("knowledge_drafts"))
+    applications: Table[ApplicationRecord] = field(default_factory=lambda: Table("applications"))
+    application_events: Table[ApplicationEventRecord] = field(
+        default_factory=lambda: Table("application_events")
+    )
+    attachments: Table[AttachmentRecord] = field(default_factory=lambda: Table("attachments"))
 
     def copy(self) -> Tables:
         """Return a copy whose tables can change without touching these."""

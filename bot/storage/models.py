@@ -25,10 +25,19 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from bot.storage.records import ConversationStatus, EscalationStatus, EventStatus, OutboxStatus
+from bot.storage.records import (
+    ApplicationStatus,
+    ConversationStatus,
+    EscalationStatus,
+    EventStatus,
+    OutboxStatus,
+)
 from bot.storage.types import BigIntPK, JSONDict, JSONList, UTCDateTime, utcnow
 
 __all__ = [
+    "Application",
+    "ApplicationEvent",
+    "Attachment",
     "AuditLog",
     "Base",
     "Conversation",
@@ -288,3 +297,68 @@ class KnowledgeDraft(Base):
     status: Mapped[str] = mapped_column(String(16), default="draft")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Application(Base):
+    """A submitted application or report; ``reference`` is what the citizen is given."""
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        UniqueConstraint("reference"),
+        Index(None, "department", "status", "created_at"),
+        Index(None, "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("users.id"), index=True)
+    conversation_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("conversations.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    flow_id: Mapped[str] = mapped_column(String(64))
+    department: Mapped[str] = mapped_column(String(64))
+    status: Mapped[ApplicationStatus] = mapped_column(
+        _status(ApplicationStatus), default=ApplicationStatus.NEW
+    )
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    summary: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    status_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class ApplicationEvent(Base):
+    """One line of an application's history: a status change, a note or a message sent."""
+
+    __tablename__ = "application_events"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        BigIntPK, ForeignKey("applications.id"), index=True
+    )
+    staff_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("staff_users.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str | None] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Attachment(Base):
+    """A stored photo; its file is ``storage_key`` in the attachment store (not web-served)."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (
+        UniqueConstraint("token"),
+        UniqueConstraint("storage_key"),
+        Index(None, "application_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("users.id"), index=True)
+    application_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("applications.id"))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

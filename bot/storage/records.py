@@ -13,6 +13,11 @@ from typing import Any, Literal
 
 __all__ = [
     "UNSET",
+    "ApplicationEventKind",
+    "ApplicationEventRecord",
+    "ApplicationRecord",
+    "ApplicationStatus",
+    "AttachmentRecord",
     "AuditRecord",
     "Author",
     "Channel",
@@ -52,6 +57,7 @@ EscalationReason = Literal[
 ]
 NoteKind = Literal["note", "transfer", "system"]
 DraftStatus = Literal["draft", "exported", "rejected"]
+ApplicationEventKind = Literal["status", "note", "message"]
 
 
 class Unset(enum.Enum):
@@ -100,6 +106,20 @@ class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
+
+
+class ApplicationStatus(enum.StrEnum):
+    """Where an application stands; ``DONE`` and ``REJECTED`` close it."""
+
+    NEW = "new"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    REJECTED = "rejected"
+
+    @property
+    def closed(self) -> bool:
+        """Whether this status ends the application (``closed_at`` is set)."""
+        return self in (ApplicationStatus.DONE, ApplicationStatus.REJECTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,3 +299,51 @@ class DraftRecord:
     status: DraftStatus
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationRecord:
+    """A submitted application or report, found by its reference ("A-20261130-7KQ4")."""
+
+    id: int
+    reference: str
+    user_id: int
+    conversation_id: int
+    channel: Channel
+    flow_id: str
+    department: str
+    status: ApplicationStatus
+    answers: dict[str, Any]  # step id -> stored value; photos by attachment id
+    summary: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    status_changed_at: dt.datetime
+    closed_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationEventRecord:
+    """One line of an application's history; ``staff_id`` ``None`` means the system."""
+
+    id: int
+    application_id: int
+    staff_id: int | None
+    kind: ApplicationEventKind
+    status: ApplicationStatus | None  # the new status, for kind "status"
+    text: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentRecord:
+    """A stored photo; the file is ``storage_key`` in the attachment store, ``token`` its URL."""
+
+    id: int
+    token: str
+    user_id: int
+    application_id: int | None  # set when the application is submitted
+    content_type: str
+    size: int
+    sha256: str
+    storage_key: str
+    created_at: dt.datetime

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.base import Unit
@@ -32,7 +32,17 @@ from bot.storage.convert import (
     user_record,
 )
 from bot.storage.errors import RecordNotFoundError, StorageError
-from bot.storage.models import Conversation, Feedback, Message, Outbox, User, WebhookEvent
+from bot.storage.models import (
+    Conversation,
+    Escalation,
+    EscalationNote,
+    Feedback,
+    KnowledgeDraft,
+    Message,
+    Outbox,
+    User,
+    WebhookEvent,
+)
 from bot.storage.records import (
     Author,
     Channel,
@@ -49,12 +59,15 @@ from bot.storage.records import (
     OutboxStatus,
     UserRecord,
 )
+from bot.storage.sql_applications import SqlApplicationRepo, SqlAttachmentRepo
 from bot.storage.sql_base import insert_for, load
 from bot.storage.sql_queue import SqlEscalationRepo, SqlNoteRepo
 from bot.storage.sql_staff import SqlAuditRepo, SqlDraftRepo, SqlSessionRepo, SqlStaffRepo
 from bot.storage.types import require_aware, utcnow
 
 __all__ = [
+    "SqlApplicationRepo",
+    "SqlAttachmentRepo",
     "SqlAuditRepo",
     "SqlConversationRepo",
     "SqlDraftRepo",
@@ -86,6 +99,8 @@ def sql_unit(session: AsyncSession) -> Unit:
         notes=SqlNoteRepo(session),
         audit=SqlAuditRepo(session),
         drafts=SqlDraftRepo(session),
+        applications=SqlApplicationRepo(session),
+        attachments=SqlAttachmentRepo(session),
     )
 
 
@@ -155,6 +170,43 @@ class SqlUserRepo:
         """Set ``last_seen_at`` to now."""
         (await load(self._session, User, user_id)).last_seen_at = utcnow()
         await self._session.flush()
+
+    async def erase(self, user_id: int) -> dict[str, int]:
+        """Delete the user and everything of theirs but applications and attachments."""
+        session = self._session
+        user = await session.get(User, user_id)
+        if user is None:
+            return {}
+        convos = select(Conversation.id).where(Conversation.user_id == user_id)
+        messages = select(Message.id).where(Message.conversation_id.in_(convos))
+        escalations = select(Escalation.id).where(
+            (Escalation.conversation_id.in_(convos)) | (Escalation.user_id == user_id)
+        )
+        await session.execute(
+            update(KnowledgeDraft)
+            .where(KnowledgeDraft.escalation_id.in_(escalations))
+            .values(escalation_id=None)
+        )
+        removed: dict[str, int] = {}
+        for name, statement in (
+            ("notes", delete(EscalationNote).where(EscalationNote.escalation_id.in_(escalations))),
+            ("escalations", delete(Escalation).where(Escalation.id.in_(escalations))),
+            (
+                "outbox",
+                delete(Outbox).where(
+                    Outbox.message_id.in_(messages)
+                    | ((Outbox.channel == user.channel) & (Outbox.recipient == user.external_id))
+                ),
+            ),
+            ("feedback", delete(Feedback).where(Feedback.conversation_id.in_(convos))),
+            ("messages", delete(Message).where(Message.conversation_id.in_(convos))),
+            ("conversations", delete(Conversation).where(Conversation.user_id == user_id)),
+        ):
+            result = await session.execute(statement.execution_options(synchronize_session=False))
+            removed[name] = int(getattr(result, "rowcount", 0) or 0)
+        await session.delete(user)
+        await session.flush()
+        return removed
 
 
 class SqlConversationRepo:

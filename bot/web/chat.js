@@ -1,4 +1,5 @@
-// The web chat page: sends what the citizen types or picks to /api/chat and shows the replies.
+// The web chat page: sends what the citizen types or picks to /api/chat and shows the replies;
+// a photo goes to /api/chat/photo, the browser's position to /api/chat as a location.
 // Every text from the citizen or the bot is inserted with textContent, never as HTML.
 (() => {
   "use strict";
@@ -11,6 +12,11 @@
   const error = document.getElementById("error");
   const switcher = document.getElementById("language");
   const maxLength = Number(input.getAttribute("maxlength")) || 10000;
+  const photoButton = document.getElementById("photo");
+  const photoFile = document.getElementById("photo-file");
+  const locateButton = document.getElementById("locate");
+  const maxPhoto = Number(photoFile.dataset.maxBytes) || 10 * 1024 * 1024;
+  const SENT_LABELS = { image: "photoSent", location: "locationSent" };
 
   let language = "ja";
   let queue = Promise.resolve();
@@ -116,6 +122,83 @@
     }
   }
 
+  // A refused photo is still answered by the bot (the same re-ask as on LINE); the alert is
+  // only for when there is no answer to show.
+  async function postPhoto(file, sent) {
+    setBusy(1);
+    try {
+      const form = new FormData();
+      form.append("photo", file, file.name || "photo");
+      const response = await fetch("api/chat/photo", {
+        method: "POST",
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+        body: form,
+      });
+      let data = null;
+      try {
+        data = await response.json();
+      } catch (_) {
+        data = null;
+      }
+      const replies = (data && data.replies) || [];
+      if (replies.length) {
+        clearError();
+        applyLanguage(data.language);
+        show(replies);
+      } else if (!response.ok) {
+        const refused = { 413: "photoTooLarge", 400: "photoNotImage" };
+        showError(refused[response.status] || "failed");
+      }
+    } catch (_) {
+      showError("offline");
+      if (sent) sent.remove();
+    } finally {
+      setBusy(-1);
+    }
+  }
+
+  function sendPhoto(file) {
+    if (file.size > maxPhoto) {
+      showError("photoTooLarge");
+      return queue;
+    }
+    clearError();
+    const sent = addMessage("citizen", t("photoSent"));
+    sent.scrollIntoView({ block: "end" });
+    queue = queue.then(() => postPhoto(file, sent));
+    return queue;
+  }
+
+  function sendLocation() {
+    if (!navigator.geolocation) {
+      showError("locationFailed");
+      return;
+    }
+    locateButton.disabled = true;
+    busy.textContent = t("locating");
+    setBusy(1);
+    const done = () => {
+      setBusy(-1);
+      busy.textContent = t("busy");
+      locateButton.disabled = false;
+    };
+    navigator.geolocation.getCurrentPosition(
+      (position) => {
+        done();
+        clearError();
+        const { latitude, longitude } = position.coords;
+        send({ location: { latitude, longitude } }, t("locationSent"));
+      },
+      (failure) => {
+        done();
+        showError(failure.code === 1 ? "locationDenied" : "locationFailed");
+        locateButton.focus();
+      },
+      { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 },
+    );
+  }
+
   function send(body, shown) {
     const sent = shown ? addMessage("citizen", shown) : null;
     if (sent) sent.scrollIntoView({ block: "end" });
@@ -133,7 +216,10 @@
       if (response.ok) {
         const data = await response.json();
         applyLanguage(data.language);
-        for (const m of data.messages || []) addMessage(m.from, m.text, m.choices);
+        for (const m of data.messages || []) {
+          const text = SENT_LABELS[m.kind] && !m.text ? t(SENT_LABELS[m.kind]) : m.text;
+          addMessage(m.from, text, m.choices);
+        }
         if ((data.messages || []).length) {
           log.lastElementChild.scrollIntoView({ block: "end" });
           return;
@@ -171,6 +257,14 @@
       event.preventDefault();
     }
   });
+
+  photoButton.addEventListener("click", () => photoFile.click());
+  photoFile.addEventListener("change", () => {
+    const [file] = photoFile.files;
+    photoFile.value = ""; // choosing the same file again sends it again
+    if (file) sendPhoto(file);
+  });
+  locateButton.addEventListener("click", sendLocation);
 
   switcher.addEventListener("click", () => {
     const says = t("switchSays");

@@ -56,7 +56,11 @@ async def chat_url(
     tmp_path_factory: pytest.TempPathFactory, knowledge: Knowledge
 ) -> AsyncIterator[str]:
     database = tmp_path_factory.mktemp("webchat") / "bot.db"
-    app = create_app(Settings(database_url=f"sqlite+aiosqlite:///{database}"), knowledge=knowledge)
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{database}",
+        attachments_dir=database.parent / "attachments",
+    )
+    app = create_app(settings, knowledge=knowledge)
     async with serve(app) as url:
         yield url
 

@@ -9,6 +9,8 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import BrowserContext, Dialog, Locator, Page, expect
 
+from tests.fakes.images import NOT_AN_IMAGE, png
+
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -170,3 +172,63 @@ async def test_a_phone_width_page_has_no_horizontal_scroll(context: BrowserConte
     box = await send.bounding_box()
     assert box is not None
     assert box["x"] + box["width"] <= 360
+
+
+async def test_a_photo_is_sent_and_answered(page: Page) -> None:
+    before = await bot_messages(page).count()
+    async with page.expect_file_chooser() as chooser:
+        await page.get_by_role("button", name="写真を送る").click()
+    await (await chooser.value).set_files(
+        files=[{"name": "street-light.png", "mimeType": "image/png", "buffer": png(24, 16)}]
+    )
+    await expect(citizen_messages(page).last).to_have_text("（写真を送信しました）")
+    await expect(bot_messages(page)).not_to_have_count(before)
+    await expect(page.get_by_role("alert")).to_be_hidden()
+
+    await page.reload()  # the transcript shows the photo was sent, not an empty bubble
+    await expect(citizen_messages(page).last).to_have_text("（写真を送信しました）")
+
+
+async def test_the_photo_and_location_buttons_work_from_the_keyboard(page: Page) -> None:
+    await page.evaluate(
+        "window.picked = 0;"
+        "document.getElementById('photo-file').addEventListener('click', () => window.picked++)"
+    )
+    photo = page.get_by_role("button", name="写真を送る")
+    for _ in range(40):  # Tab from the top of the page to the photo button
+        if await photo.evaluate("el => el === document.activeElement"):
+            break
+        await page.keyboard.press("Tab")
+    await expect(photo).to_be_focused()
+    assert await photo.evaluate("el => getComputedStyle(el).outlineStyle") != "none"
+    await expect(photo).to_have_accessible_description("画像1枚・10MBまで")
+    await page.keyboard.press("Enter")  # opens the file picker (the hidden file input)
+    assert await page.evaluate("window.picked") == 1
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_role("button", name="現在地を送る")).to_be_focused()
+
+
+async def test_a_file_that_is_not_a_photo_gets_the_bots_answer(page: Page) -> None:
+    before = await bot_messages(page).count()
+    await page.locator("#photo-file").set_input_files(
+        files=[{"name": "form.pdf", "mimeType": "application/pdf", "buffer": NOT_AN_IMAGE}]
+    )
+    await expect(bot_messages(page)).not_to_have_count(before)
+    assert await page.locator("#log .msg-citizen img, #log img").count() == 0
+
+
+async def test_the_location_button_sends_where_the_citizen_is(
+    context: BrowserContext, page: Page
+) -> None:
+    await context.grant_permissions(["geolocation"])
+    await context.set_geolocation({"latitude": 43.762857, "longitude": 142.358154})
+    before = await bot_messages(page).count()
+    await page.get_by_role("button", name="現在地を送る").click()
+    await expect(citizen_messages(page).last).to_have_text("（現在地を送信しました）")
+    await expect(bot_messages(page)).not_to_have_count(before)
+
+
+async def test_a_refused_location_permission_is_explained(page: Page) -> None:
+    await page.get_by_role("button", name="現在地を送る").click()  # no permission granted
+    await expect(page.get_by_role("alert")).to_contain_text("住所を入力して")
+    await expect(page.get_by_role("button", name="現在地を送る")).to_be_enabled()

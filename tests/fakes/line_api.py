@@ -5,6 +5,8 @@
         ...
         fake.fail("push", 500, times=1)          # the next push answers 500
         assert fake.texts("reply") == [...]
+        fake.put_content("5001", PNG)             # what GET /v2/bot/message/5001/content serves
+        fake.hold("message_content")              # downloads wait until fake.release()
 
 Like LINE it refuses a wrong bearer token (401), a reply token used twice (400) and a push
 whose ``X-Line-Retry-Key`` was accepted before (409).
@@ -12,6 +14,7 @@ whose ``X-Line-Retry-Key`` was accepted before (409).
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -27,7 +30,8 @@ from starlette.routing import Route
 class Call:
     """One request the fake received (accepted or not) and the status it answered."""
 
-    endpoint: str  # "reply", "push", "info", "richmenu", "content", "default", "delete"
+    endpoint: str  # "reply", "push", "info", "richmenu", "content", "default", "delete",
+    # "message_content" (a photo's bytes)
     method: str
     path: str
     headers: dict[str, str]
@@ -59,10 +63,17 @@ class FakeLineApi:
     _used_tokens: set[str] = field(default_factory=set)
     _retry_keys: set[str] = field(default_factory=set)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _contents: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    _held: dict[str, tuple[asyncio.Event, asyncio.Event]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.app = Starlette(
             routes=[
+                Route(
+                    "/v2/bot/message/{message_id}/content",
+                    self._message_content,
+                    methods=["GET"],
+                ),
                 Route("/v2/bot/message/reply", self._reply, methods=["POST"]),
                 Route("/v2/bot/message/push", self._push, methods=["POST"]),
                 Route("/v2/bot/info", self._info, methods=["GET"]),
@@ -81,6 +92,26 @@ class FakeLineApi:
         self._failures.clear()
         self._used_tokens.clear()
         self._retry_keys.clear()
+        self._contents.clear()
+        self.release()
+
+    def put_content(self, message_id: str, data: bytes, content_type: str = "image/jpeg") -> None:
+        """Serve ``data`` as the content of message ``message_id`` (unknown ids answer 404)."""
+        self._contents[message_id] = (data, content_type)
+
+    def hold(self, endpoint: str) -> None:
+        """Make calls to ``endpoint`` wait (a slow platform) until :meth:`release`."""
+        self._held[endpoint] = (asyncio.Event(), asyncio.Event())
+
+    async def arrived(self, endpoint: str) -> None:
+        """Wait until a call to the held ``endpoint`` is waiting."""
+        await self._held[endpoint][0].wait()
+
+    def release(self) -> None:
+        """Let every held call go on."""
+        for _arrived, released in self._held.values():
+            released.set()
+        self._held.clear()
 
     def fail(self, endpoint: str, status: int, message: str = "error", times: int = 1) -> None:
         """Make the next ``times`` calls to ``endpoint`` answer ``status``."""
@@ -150,6 +181,22 @@ class FakeLineApi:
         if key is not None:
             self._retry_keys.add(key)
         return self._sent(call)
+
+    async def _message_content(self, request: Request) -> Response:
+        call = await self._record(request, "message_content")
+        held = self._held.get("message_content")
+        if held is not None:
+            arrived, released = held
+            arrived.set()
+            await released.wait()
+        refused = self._refuse(call)
+        if refused is not None:
+            return refused
+        content = self._contents.get(str(request.path_params["message_id"]))
+        if content is None:
+            return self._error(call, 404, "Not found")
+        data, content_type = content
+        return Response(data, media_type=content_type)
 
     async def _info(self, request: Request) -> Response:
         call = await self._record(request, "info")

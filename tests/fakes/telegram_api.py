@@ -6,6 +6,7 @@
         ...
         [call] = await fake.wait_for("sendMessage")
         call.params["text"], call.params["reply_markup"]
+        fake.put_file("AgACphoto", PNG)          # getFile + GET /file/bot<token>/<path> serve it
 
 python-telegram-bot posts form-encoded parameters; nested objects (``reply_markup``,
 ``allowed_updates``) arrive as JSON strings and are decoded here. JSON bodies are accepted too.
@@ -22,7 +23,7 @@ from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 TOKEN = "123456:TEST-TOKEN"
@@ -42,6 +43,15 @@ _DESCRIPTIONS = {
     429: "Too Many Requests: retry after 1",
     500: "Internal Server Error",
 }
+
+
+class _Refused(Exception):
+    """Raised by an API method to answer an error (``ok: false``)."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(description)
+        self.status = status
+        self.description = description
 
 
 @dataclass(frozen=True)
@@ -76,8 +86,12 @@ class FakeTelegram:
         self._queued = asyncio.Event()
         self._message_id = 0
         self._webhook_url = ""
+        self._files: dict[str, bytes] = {}  # file_id -> bytes
         self.app = Starlette(
-            routes=[Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])]
+            routes=[
+                Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"]),
+                Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
+            ]
         )
 
     # --- knobs ---------------------------------------------------------------------------
@@ -88,6 +102,11 @@ class FakeTelegram:
         self._failures.clear()
         self._updates.clear()
         self._webhook_url = ""
+        self._files.clear()
+
+    def put_file(self, file_id: str, data: bytes) -> None:
+        """Keep a file for getFile and the file download (unknown ids: 400 from getFile)."""
+        self._files[file_id] = data
 
     def fail(
         self, method: str, times: int = 1, status: int = 500, retry_after: int | None = None
@@ -143,11 +162,37 @@ class FakeTelegram:
         elif handler is None:
             response = _error(404, "Not Found: method not found")
         else:
-            response = JSONResponse({"ok": True, "result": await handler(params)})
+            try:
+                response = JSONResponse({"ok": True, "result": await handler(params)})
+            except _Refused as refused:
+                response = _error(refused.status, refused.description)
         async with self._called:
             self.calls.append(Call(method, params, ok=response.status_code == 200))
             self._called.notify_all()
         return response
+
+    async def _file(self, request: Request) -> Response:
+        """``GET /file/bot<token>/<file_path>``: the bytes of a file (the path from getFile)."""
+        path = str(request.path_params["path"])
+        file_id = path.removeprefix("photos/")
+        ok = request.path_params["token"] == self.token and file_id in self._files
+        async with self._called:
+            self.calls.append(Call("file", {"path": path}, ok=ok))
+            self._called.notify_all()
+        if not ok:
+            return Response(status_code=404)
+        return Response(self._files[file_id], media_type="application/octet-stream")
+
+    async def _api_getFile(self, params: dict[str, Any]) -> Any:
+        file_id = str(params.get("file_id", ""))
+        if file_id not in self._files:
+            raise _Refused(400, "Bad Request: invalid file_id")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(self._files[file_id]),
+            "file_path": f"photos/{file_id}",
+        }
 
     async def _api_getMe(self, params: dict[str, Any]) -> Any:
         return BOT_USER

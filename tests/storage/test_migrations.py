@@ -1,4 +1,4 @@
-"""Migration 0002 on a database that already holds 0001 data, on SQLite and PostgreSQL."""
+"""Migrations 0002 and 0003 on databases that already hold data, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -147,3 +147,82 @@ async def test_sqlite_upgrade_from_0001_with_data_and_back(tmp_path: Path) -> No
 @pytest.mark.postgres
 async def test_postgres_upgrade_from_0001_with_data_and_back(empty_postgres_url: str) -> None:
     await _check_upgrade_keeps_data_and_downgrades(empty_postgres_url)
+
+
+APPLICATION_TABLES = {"applications", "application_events", "attachments"}
+
+
+async def _check_0003_upgrade_keeps_data_and_downgrades(url: str) -> None:
+    await alembic(url, command.upgrade, "0002")
+    store = create_store(url)
+    try:
+        async with store.unit() as unit:  # these repositories only touch 0001/0002 tables
+            user = await unit.users.get_or_create("line", "U-before-0003")
+            convo = await unit.conversations.open_for(user.id)
+            await unit.messages.add(
+                convo.id, direction="in", author="citizen", text="街灯が切れた"
+            )
+            staff = await unit.staff.add("sato", "佐藤", "hash", "staff", ["dept.roads"])
+            escalation = await unit.escalations.open(
+                convo.id, user.id, "line", "procedure", "dept.roads", "街灯", {"messages": []}
+            )
+    finally:
+        await store.close()
+
+    await alembic(url, command.upgrade, "0003")
+    store = create_store(url)
+    try:
+        async with store.engine.connect() as conn:
+            tables, _ = await conn.run_sync(_tables_and_outbox_columns)
+            assert await conn.run_sync(_schema_diff) == []
+        assert tables >= APPLICATION_TABLES
+        async with store.unit() as unit:
+            assert await unit.staff.get(staff.id) == staff
+            assert await unit.escalations.get(escalation.id) == escalation
+            assert [m.text for m in await unit.messages.recent(convo.id)] == ["街灯が切れた"]
+            application = await unit.applications.create(
+                "R",
+                user.id,
+                convo.id,
+                "line",
+                "road_damage",
+                "dept.roads",
+                {"place": "5条"},
+                "街灯",
+            )
+            photo = await unit.attachments.add(
+                user.id, "image/jpeg", 10, "0" * 64, "a" * 32 + ".jpg"
+            )
+            await unit.attachments.attach([photo.id], application.id)
+            await unit.applications.add_event(application.id, "note", "確認", staff_id=staff.id)
+        async with store.unit() as unit:
+            found = await unit.applications.by_reference(application.reference)
+            assert found is not None
+            assert (found.id, found.answers) == (application.id, {"place": "5条"})
+            assert [a.id for a in await unit.attachments.for_application(application.id)] == [
+                photo.id
+            ]
+    finally:
+        await store.close()
+
+    await alembic(url, command.downgrade, "0002")
+    store = create_store(url)
+    try:
+        async with store.engine.connect() as conn:
+            tables, _ = await conn.run_sync(_tables_and_outbox_columns)
+        assert not tables & APPLICATION_TABLES
+        async with store.unit() as unit:
+            assert await unit.escalations.get(escalation.id) == escalation
+    finally:
+        await store.close()
+
+    await alembic(url, command.upgrade, "head")  # and up again, cleanly
+
+
+async def test_sqlite_upgrade_from_0002_with_data_and_back(tmp_path: Path) -> None:
+    await _check_0003_upgrade_keeps_data_and_downgrades(sqlite_url(tmp_path))
+
+
+@pytest.mark.postgres
+async def test_postgres_upgrade_from_0002_with_data_and_back(empty_postgres_url: str) -> None:
+    await _check_0003_upgrade_keeps_data_and_downgrades(empty_postgres_url)

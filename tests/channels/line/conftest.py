@@ -117,6 +117,7 @@ def line_settings(database: Path, api_base: str) -> Settings:
         line_channel_secret=Secret(SECRET),
         line_access_token=Secret(TOKEN),
         line_api_base=api_base,
+        attachments_dir=database.parent / "attachments",
     )
 
 

@@ -22,6 +22,7 @@ from tests.channels.line.conftest import (
     text_event,
     webhook_body,
 )
+from tests.fakes.images import png
 from tests.fakes.line_api import FakeLineApi
 
 pytestmark = pytest.mark.asyncio(loop_scope="package")
@@ -116,10 +117,21 @@ async def test_unfollow_marks_the_citizen_inactive_and_sends_nothing(
 async def test_location_and_photo_get_the_helpful_reply(
     bot: LineBot, line_api: FakeLineApi, message: dict[str, Any]
 ) -> None:
+    line_api.put_content("m-image", png(), "image/png")
     await bot.post(line_event("message", message=message))
     await bot.settle()
 
     assert "写真や位置情報を受け取りました" in line_api.texts("reply")[0]
+
+
+async def test_a_photo_line_cannot_deliver_is_asked_for_again(
+    bot: LineBot, line_api: FakeLineApi
+) -> None:
+    image = {"id": "m-gone", "type": "image", "contentProvider": {"type": "line"}}
+    await bot.post(line_event("message", message=image))  # the fake has no content for it
+    await bot.settle()
+
+    assert "写真を受け取れませんでした" in line_api.texts("reply")[0]
 
 
 async def test_sticker_is_answered_with_please_type(bot: LineBot, line_api: FakeLineApi) -> None:

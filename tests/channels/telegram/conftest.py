@@ -79,6 +79,7 @@ def telegram_settings(database: Path, api: FakeTelegram, secret: str | None = SE
         telegram_token=Secret(TOKEN),
         telegram_webhook_secret=Secret(secret) if secret else None,
         telegram_api_base=f"{api.base_url}/bot",
+        attachments_dir=database.parent / "attachments",
     )
 
 

@@ -15,6 +15,7 @@ from bot.storage.models import WebhookEvent
 from tests.channels.telegram import updates
 from tests.channels.telegram.conftest import SECRET, TelegramBot, running_bot, telegram_settings
 from tests.channels.telegram.updates import CITIZEN
+from tests.fakes.images import png
 from tests.fakes.telegram_api import Call, FakeTelegram
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -50,7 +51,7 @@ async def test_a_japanese_question_gets_an_answer_and_yes_no_buttons(
     assert "粗大ごみ" in answer.params["text"]
     assert "reply_markup" not in answer.params
     assert prompt.params["text"] == say(knowledge, "feedback_prompt")
-    (yes, yes_data), (no, no_data) = buttons(prompt)
+    (yes, yes_data), (no, no_data) = buttons(prompt)[:2]  # then "apply in this chat"
     assert (yes, no) == ("はい", "いいえ")
     assert yes_data.startswith("y:")
     assert no_data.startswith("n:")
@@ -128,6 +129,7 @@ async def test_help_then_lang_en_switch_the_next_answers_to_english(
 async def test_a_location_or_photo_gets_the_helpful_reply(
     bot: TelegramBot, telegram_api: FakeTelegram, knowledge: Knowledge, content: dict[str, Any]
 ) -> None:
+    telegram_api.put_file("AgAC-large", png())
     await bot.post(updates.message(**content))
     await bot.settle()
     assert texts(telegram_api) == [say(knowledge, "attachment")]
