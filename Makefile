@@ -12,9 +12,10 @@ $(BIN)/citybot: pyproject.toml
 	touch $(BIN)/citybot
 
 run: $(BIN)/citybot
-	$(BIN)/citybot chat
+	$(BIN)/citybot serve
 
-chat: run
+chat: $(BIN)/citybot
+	$(BIN)/citybot chat
 
 test: $(BIN)/citybot
 	$(BIN)/pytest -q
