@@ -10,11 +10,12 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float32]
+FloatArray = npt.NDArray[np.floating[Any]]
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class TermIndex:
             values.extend(per_doc.values())
             self._slices[term] = (start, len(doc_ids))
         self._doc_ids = np.asarray(doc_ids, dtype=np.int32)
-        self._values = np.asarray(values, dtype=np.float32)
+        self._values = np.asarray(values, dtype=np.float64)  # bincount sums in float64
 
     def _idf(self, df: int) -> float:
         return math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
@@ -92,10 +93,12 @@ class TermIndex:
         ceiling = sum(self.idf(t) for t in unique) * (self._k1 + 1) * self._weight_sum
         parts = [self._slices[t] for t in unique if t in self._slices]
         if not parts:
-            return np.zeros(self.n_docs, dtype=np.float32), ceiling
+            return np.zeros(self.n_docs), ceiling
         ids = np.concatenate([self._doc_ids[a:b] for a, b in parts])
         vals = np.concatenate([self._values[a:b] for a, b in parts])
-        scores = np.bincount(ids, weights=vals, minlength=self.n_docs).astype(np.float32)
+        scores: FloatArray = np.asarray(
+            np.bincount(ids, weights=vals, minlength=self.n_docs), dtype=np.float64
+        )
         return scores, ceiling
 
     @property

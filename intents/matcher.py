@@ -58,11 +58,11 @@ class MatchWeights:
     fuzzy_long: float = 0.15
     short_reading: int = 12
     short_english: int = 2
-    candidates: int = 40
+    candidates: int = 30
     use_fuzzy: bool = True
     use_reading: bool = True
     use_words: bool = True
-    fuzzy_max_reading: int = 1000
+    fuzzy_max_reading: int = 60
     scorer: str = "ratio"
     reading_body: bool = True
     word_body: bool = True
@@ -212,7 +212,7 @@ class Matcher:
         """Fused, coverage-normalised retrieval scores for every document."""
         w = self.weights
         english_query = bool(analysis.english) and not analysis.words
-        total = np.zeros(len(self.ids), dtype=np.float32)
+        total = np.zeros(len(self.ids))
         if english_query:
             scores, ceiling = self.english.score(analysis.english)
             return (scores / ceiling if ceiling else total), True

@@ -191,7 +191,8 @@ class WebhookEventRepo(Protocol):
         ...
 
     async def pending(self, limit: int = 100) -> list[EventRecord]:
-        """Return unprocessed events, oldest first."""
+        """Return unprocessed events, oldest first (``mark_done`` empties an event's payload:
+        personal data is kept with the conversation only, where deletion can find it)."""
         ...
 
 

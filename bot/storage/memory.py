@@ -369,8 +369,8 @@ class InMemoryWebhookEventRepo(MemoryRepo):
         )
 
     async def mark_done(self, channel: Channel, event_id: str) -> None:
-        """Mark the event processed."""
-        self._finish(channel, event_id, status=EventStatus.DONE)
+        """Mark the event processed and drop its payload."""
+        self._finish(channel, event_id, status=EventStatus.DONE, payload={})
 
     async def mark_failed(self, channel: Channel, event_id: str, error: str) -> None:
         """Mark the event failed, keeping the error and counting the attempt."""

@@ -407,10 +407,12 @@ class SqlWebhookEventRepo:
             raise RecordNotFoundError(WebhookEvent.__tablename__, (channel, event_id))
 
     async def mark_done(self, channel: Channel, event_id: str) -> None:
-        """Mark the event processed."""
+        """Mark the event processed and drop its payload (the citizen's message is stored with
+        the conversation; the id alone keeps redeliveries out)."""
         await self._set(
             channel,
             event_id,
+            payload={},
             status=EventStatus.DONE,
             attempts=WebhookEvent.attempts + 1,
             processed_at=utcnow(),

@@ -259,6 +259,8 @@ class TestStoreContract:
             ("telegram", "ev-1"),
         ]
         assert first_only == pending[:1]
+        async with store.unit() as unit:  # a processed event (payload dropped) still dedupes
+            assert not await unit.events.record("line", "ev-2", {"type": "follow"})
         event = pending[0]
         assert event.payload == {"type": "message", "text": "こんにちは"}  # not the redelivery
         assert (event.status, event.attempts, event.processed_at) == (EventStatus.PENDING, 0, None)
