@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Katakana (ァ U+30A1 … ヶ U+30F6) sits exactly 0x60 above the hiragana it matches.
 _KATA_START, _KATA_END, _KANA_SHIFT = 0x30A1, 0x30F6, 0x60
@@ -90,6 +91,7 @@ def strip_endings(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=4096)  # pure; the same trigger phrases are compared on every message
 def normalize(text: str) -> str:
     """Canonical form used for rules and display keys.
 

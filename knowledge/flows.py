@@ -15,6 +15,7 @@ from __future__ import annotations
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -58,12 +59,17 @@ class FlowCatalog:
 
     def triggered_by(self, text: str) -> Flow | LifeEvent | None:
         """The flow or life event one of whose triggers the text is (after normalizing)."""
-        wanted = normalize(text)
+        return self._triggers.get(normalize(text))
+
+    @cached_property
+    def _triggers(self) -> dict[str, Flow | LifeEvent]:
+        """Normalized trigger -> its flow or life event (the first one wins, as listed)."""
+        found: dict[str, Flow | LifeEvent] = {}
         items: list[Flow | LifeEvent] = [*self.flows.values(), *self.life_events.values()]
         for item in items:
-            if any(normalize(t) == wanted for t in item.triggers):
-                return item
-        return None
+            for trigger in item.triggers:
+                found.setdefault(normalize(trigger), item)
+        return found
 
     def flows_for_entry(self, entry_id: str) -> list[Flow]:
         """The flows that carry out a knowledge entry (to offer "start now" with its answer)."""
