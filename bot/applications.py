@@ -22,11 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.channels.base import Recipient
 from bot.errors import CityBotError
 from bot.events import EventBus
 from bot.knowledge_service import Knowledge
-from bot.messages import Reply
+from bot.staff_common import audit, citizen, send_to_citizen
 from bot.storage.base import Store, Unit
 from bot.storage.records import (
     ApplicationEventRecord,
@@ -218,11 +217,7 @@ class ApplicationService:
         return record
 
     async def _user(self, unit: Unit, record: ApplicationRecord) -> UserRecord:
-        user = await unit.users.get(record.user_id)
-        if user is None:  # the foreign key makes this impossible short of a broken database
-            msg = f"application {record.id}: its citizen ({record.user_id}) is missing"
-            raise ApplicationError(msg)
-        return user
+        return await citizen(unit, record.user_id, f"application {record.id}", ApplicationError)
 
     async def _audit(
         self,
@@ -233,23 +228,7 @@ class ApplicationService:
         detail: dict[str, Any] | None,
         ip: str | None,
     ) -> None:
-        await unit.audit.add(
-            staff_id,
-            f"application.{action}",
-            target=f"application:{record.id}",
-            detail=detail,
-            ip=ip,
-        )
-        logger.info("application %s: %s by staff %s", record.id, action, staff_id)
+        await audit(unit, staff_id, "application", record.id, action, detail, ip)
 
     async def _send(self, user: UserRecord, text: str, message_id: int) -> bool:
-        """Send after the commit; the outbox keeps it (and retries) if the platform fails.
-
-        The web chat cannot be reached later: the message waits in the transcript, which the
-        chat page shows on the citizen's next visit.
-        """
-        if self.delivery is None:
-            return False
-        return await self.delivery.deliver(
-            user.channel, Recipient(user.external_id), [Reply(text)], message_id=message_id
-        )
+        return await send_to_citizen(self.delivery, user, text, message_id)

@@ -22,7 +22,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
 
-from bot.channels.base import Recipient
 from bot.escalation_values import (
     GENERAL_DEPARTMENT,
     MAX_NOTE,
@@ -41,8 +40,8 @@ from bot.escalation_values import (
 )
 from bot.events import EventBus
 from bot.knowledge_service import Knowledge
-from bot.messages import Reply
 from bot.office_hours import OfficeHours
+from bot.staff_common import audit, citizen, send_to_citizen
 from bot.storage.base import Store, Unit
 from bot.storage.records import (
     UNSET,
@@ -403,11 +402,7 @@ class EscalationService:
         return record
 
     async def _user(self, unit: Unit, record: EscalationRecord) -> UserRecord:
-        user = await unit.users.get(record.user_id)
-        if user is None:  # the foreign key makes this impossible short of a broken database
-            msg = f"escalation {record.id}: its citizen ({record.user_id}) is missing"
-            raise EscalationError(msg)
-        return user
+        return await citizen(unit, record.user_id, f"escalation {record.id}", EscalationError)
 
     async def _system_message(
         self, unit: Unit, record: EscalationRecord, text: str
@@ -425,19 +420,7 @@ class EscalationService:
         detail: dict[str, Any] | None,
         ip: str | None,
     ) -> None:
-        await unit.audit.add(
-            staff_id,
-            f"escalation.{action}",
-            target=f"escalation:{record.id}",
-            detail=detail,
-            ip=ip,
-        )
-        logger.info("escalation %s: %s by staff %s", record.id, action, staff_id)
+        await audit(unit, staff_id, "escalation", record.id, action, detail, ip)
 
     async def _send(self, user: UserRecord, text: str, message_id: int) -> bool:
-        """Send after the commit; the outbox keeps it (and retries) if the platform fails."""
-        if self.delivery is None:
-            return False
-        return await self.delivery.deliver(
-            user.channel, Recipient(user.external_id), [Reply(text)], message_id=message_id
-        )
+        return await send_to_citizen(self.delivery, user, text, message_id)
