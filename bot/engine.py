@@ -201,6 +201,8 @@ class Engine:
             elif not user.active:
                 await unit.users.set_active(user.id, True)
         extra = response.extra
+        if response.escalate is not None:  # e.g. two failures in a row: staff take over
+            extra = {**extra, "handed_off": True}
         if escalation is not None and self.escalations is not None:
             record, action = escalation
             self.escalations.publish(record, action)  # after the commit: the console can read it

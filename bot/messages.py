@@ -77,7 +77,10 @@ class Outcome:
 
     @property
     def handoff(self) -> bool:
-        return self.kind in (OutcomeKind.HANDOFF, OutcomeKind.EMERGENCY)
+        """Staff were asked to take over (or, for an emergency, alerted)."""
+        return self.kind in (OutcomeKind.HANDOFF, OutcomeKind.EMERGENCY) or bool(
+            self.extra.get("handed_off")
+        )
 
     @property
     def text(self) -> str:

@@ -69,6 +69,7 @@ async def test_out_of_scope_falls_back_honestly_then_offers_a_person(engine: Eng
     second = await say(engine, "おいしいラーメン屋はどこ")
     assert second.kind is OutcomeKind.FALLBACK
     assert second.extra["failures"] == 2
+    assert second.handoff  # two failures in a row: a person takes over
     assert second.text != first.text
 
 
