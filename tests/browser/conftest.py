@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, async_playwright
+from playwright.async_api import Browser, BrowserContext, async_playwright, expect
 
 from bot.app import create_app
 from bot.knowledge_service import Knowledge
@@ -63,6 +63,11 @@ async def chat_url(
     app = create_app(settings, knowledge=knowledge)
     async with serve(app) as url:
         yield url
+
+
+# Assertions wait up to 10 s (Playwright's default is 5): the suite shares two cores with
+# PostgreSQL and the servers under test, and a slow moment must not read as a failure.
+expect.set_options(timeout=10_000)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
