@@ -33,6 +33,7 @@ from bot.storage.base import Store, Unit
 from bot.storage.records import (
     Channel,
     ConversationRecord,
+    ConversationStatus,
     EscalationRecord,
     MessageKind,
     UserRecord,
@@ -167,7 +168,6 @@ class Engine:
         replies = response.replies
         if turn.truncated and response.kind in (OutcomeKind.ANSWER, OutcomeKind.CHOICES):
             replies = (Reply(turn.say("too_long")), *replies)
-        state.pop("_decision", None)
         state["last_choices"] = [c.value for r in replies for c in r.choices]
         if FLOW_KEY in state:
             self._open_flows[convo.id] = (msg.channel, msg.user_id)
@@ -379,10 +379,5 @@ def _language(text: str, hint: str | None, current: str) -> str:
     return current if current in ("ja", "en") else "ja"
 
 
-def _status(value: str | None) -> Any:
-    from bot.storage.records import ConversationStatus
-
+def _status(value: str | None) -> ConversationStatus | None:
     return ConversationStatus(value) if value else None
-
-
-__all__ = ["STAFF", "WAITING", "Engine"]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from bot.choices import ChoiceValue
 from bot.knowledge_service import Knowledge
 from bot.messages import Choice, Incoming, OutcomeKind, Reply
+from intents.decide import Decision
 
 if TYPE_CHECKING:
     from bot.escalation_values import EscalationRequest
@@ -33,6 +34,7 @@ class Turn:
     truncated: bool = False
     command: str | None = None  # "start", "help", "menu", "staff", "cancel", "lang:en" …
     choice: ChoiceValue | None = None  # an entry or feedback button the citizen pressed
+    decision: Decision | None = None  # what the matcher made of this turn (for the fallback)
     flows: FlowCatalog | None = None  # guided flows and life events, when the engine has them
     user_id: int | None = None  # the stored citizen (one per channel user)
     conversation_id: int | None = None

@@ -28,7 +28,7 @@ class FallbackHandler:
     async def handle(self, turn: Turn, found: bool) -> Response:
         failures = int(turn.state.get("failures", 0)) + 1
         turn.state["failures"] = failures
-        decision = turn.state.pop("_decision", None)
+        decision = turn.decision
         confidence = decision.confidence if isinstance(decision, Decision) else 0.0
         scored = (
             tuple((c.entry_id, round(c.score, 4)) for c in decision.candidates)

@@ -17,7 +17,7 @@ class FaqHandler:
         if not turn.text.strip():
             return None
         decision = await turn.knowledge.decide_async(turn.text)
-        turn.state["_decision"] = decision  # the fallback handler reports what was tried
+        turn.decision = decision  # the fallback handler reports what was tried
         return decision if decision.verdict is not Verdict.FALLBACK else None
 
     async def handle(self, turn: Turn, found: Decision) -> Response | _NotHandled:

@@ -17,7 +17,6 @@ from intents.decide import Verdict
 from intents.normalize import normalize
 from knowledge.flow_schema import Flow
 
-MIN_CONTAINED_TRIGGER = 6  # characters: a trigger inside a longer message still starts the flow
 # An invalid answer shorter than this ("たくさん") is a try at answering, not another question,
 # unless it is asked as a question.
 MIN_INTERRUPTION = 5
@@ -30,18 +29,8 @@ def rules_next(turn: Turn) -> bool:
 
 def find_flow(services: FlowServices, text: str) -> Flow | None:
     """The flow a message asks to start: one of its triggers, said alone or inside a sentence."""
-    found = services.catalog.triggered_by(text)
-    if isinstance(found, Flow):
-        return found
-    if found is not None:
-        return None  # a life event
-    said = normalize(text)
-    for flow in services.catalog.flows.values():
-        for trigger in flow.triggers:
-            wanted = normalize(trigger)
-            if len(wanted) >= MIN_CONTAINED_TRIGGER and wanted in said:
-                return flow
-    return None
+    found = services.catalog.named_in(text)
+    return found if isinstance(found, Flow) else None
 
 
 async def unrelated_question(

@@ -19,32 +19,18 @@ from bot.flows import fields
 from bot.messages import Choice, OutcomeKind, Reply
 from handlers.base import Response, Turn
 from handlers.render import entry_choice
-from intents.normalize import normalize
 from knowledge.flow_schema import Condition, LifeEvent, LifeEventItem, NarrowingQuestion
 from knowledge.flows import FlowCatalog
 
 LIFE_KEY = "life"
 SKIPPED = "_skipped"  # the stored answer of a question the citizen skipped
-MIN_PART = 6  # characters of a message that may be the start of a longer trigger
 MAX_LINKS = 10  # drill-down buttons
 
 
 def find_life_event(catalog: FlowCatalog, text: str) -> LifeEvent | None:
     """The life event a message names: a trigger, a trigger inside it, or its beginning."""
-    found = catalog.triggered_by(text)
-    if isinstance(found, LifeEvent):
-        return found
-    if found is not None:
-        return None
-    said = normalize(text)
-    for event in catalog.life_events.values():
-        for trigger in event.triggers:
-            wanted = normalize(trigger)
-            if len(wanted) >= MIN_PART and wanted in said:
-                return event
-            if len(said) >= MIN_PART and wanted.startswith(said):
-                return event  # 「子どもが生まれた」 begins 「子どもが生まれたときの手続」
-    return None
+    found = catalog.named_in(text)
+    return found if isinstance(found, LifeEvent) else None
 
 
 def _holds(condition: Condition, answers: Mapping[str, Any]) -> bool:

@@ -38,6 +38,7 @@ from knowledge.flow_schema import (
 )
 from knowledge.loader import KnowledgeBase, Problem, load_knowledge
 
+MIN_TRIGGER_PART = 6  # characters: a shorter trigger inside a sentence is too easily a false hit
 FLOWS_DIR = Path(__file__).resolve().parent / "flows"
 LIFE_EVENTS_DIR = Path(__file__).resolve().parent / "life_events"
 
@@ -61,8 +62,25 @@ class FlowCatalog:
         """The flow or life event one of whose triggers the text is (after normalizing)."""
         return self._triggers.get(normalize(text))
 
+    def named_in(self, text: str) -> Flow | LifeEvent | None:
+        """What a message asks for: a trigger said alone, a trigger inside a longer sentence,
+        or (life events) the beginning of a longer trigger — 「子どもが生まれた」 begins
+        「子どもが生まれたときの手続」. Flows are looked for first."""
+        exact = self.triggered_by(text)
+        if exact is not None:
+            return exact
+        said = normalize(text)
+        for wanted, item in self._triggers.items():
+            if len(wanted) >= MIN_TRIGGER_PART and wanted in said:
+                return item
+        if len(said) >= MIN_TRIGGER_PART:
+            for wanted, item in self._triggers.items():
+                if isinstance(item, LifeEvent) and wanted.startswith(said):
+                    return item
+        return None
+
     @cached_property
-    def _triggers(self) -> dict[str, Flow | LifeEvent]:
+    def _triggers(self) -> dict[str, Flow | LifeEvent]:  # flows first, then life events
         """Normalized trigger -> its flow or life event (the first one wins, as listed)."""
         found: dict[str, Flow | LifeEvent] = {}
         items: list[Flow | LifeEvent] = [*self.flows.values(), *self.life_events.values()]
