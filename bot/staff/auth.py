@@ -159,7 +159,7 @@ async def login(
     expires = now + min(settings.staff_idle_timeout, settings.staff_session_lifetime)
     async with store.unit() as unit:
         await unit.staff.reset_failed_logins(staff.id)
-        await unit.sessions.create(staff.id, token_hash(token), csrf, expires)
+        await unit.sessions.create(staff.id, token_hash(token), csrf, expires, now)
         await unit.audit.add(staff.id, "login", ip=ip)
     logger.info("staff %s signed in", staff.id)
     return LoginResult(token=token, csrf=csrf, staff_id=staff.id)

@@ -82,9 +82,14 @@ class SessionRepo(Protocol):
     """Console login sessions, found by the SHA-256 of the cookie's token."""
 
     async def create(
-        self, staff_id: int, token_hash: str, csrf_token: str, expires_at: dt.datetime
+        self,
+        staff_id: int,
+        token_hash: str,
+        csrf_token: str,
+        expires_at: dt.datetime,
+        now: dt.datetime,
     ) -> SessionRecord:
-        """Store a new session."""
+        """Store a new session created at ``now`` (the service clock's time)."""
         ...
 
     async def by_token_hash(self, token_hash: str) -> SessionRecord | None:

@@ -112,14 +112,19 @@ class InMemorySessionRepo(MemoryRepo):
     """Console sessions in memory."""
 
     async def create(
-        self, staff_id: int, token_hash: str, csrf_token: str, expires_at: dt.datetime
+        self,
+        staff_id: int,
+        token_hash: str,
+        csrf_token: str,
+        expires_at: dt.datetime,
+        now: dt.datetime,
     ) -> SessionRecord:
         """Store a new session; a token hash in use raises :class:`DuplicateError`."""
         expires_at = require_aware(expires_at, "expires_at")
         self._t.staff.load(staff_id)
         if await self.by_token_hash(token_hash) is not None:
             raise DuplicateError(self._t.sessions.name, "token_hash", "…")
-        now = utcnow()
+        now = require_aware(now, "now")
         session = SessionRecord(
             id=self._t.sessions.new_id(),
             token_hash=token_hash,

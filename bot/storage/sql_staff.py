@@ -134,12 +134,17 @@ class SqlSessionRepo(SqlRepo):
     """Console sessions in SQL."""
 
     async def create(
-        self, staff_id: int, token_hash: str, csrf_token: str, expires_at: dt.datetime
+        self,
+        staff_id: int,
+        token_hash: str,
+        csrf_token: str,
+        expires_at: dt.datetime,
+        now: dt.datetime,
     ) -> SessionRecord:
         """Store a new session; a token hash in use raises :class:`DuplicateError`."""
         expires_at = require_aware(expires_at, "expires_at")
         await load(self._session, StaffUser, staff_id)
-        now = utcnow()
+        now = require_aware(now, "now")
         stmt = (
             insert_for(self._session, StaffSession)
             .values(

@@ -151,7 +151,7 @@ class TestSessionContract:
         sato = await add_staff(store)
         expires = T0 + dt.timedelta(hours=8)
         async with store.unit() as unit:
-            created = await unit.sessions.create(sato, token_hash("tok-1"), "csrf-1", expires)
+            created = await unit.sessions.create(sato, token_hash("tok-1"), "csrf-1", expires, T0)
         async with store.unit() as unit:
             found = await unit.sessions.by_token_hash(token_hash("tok-1"))
             unknown = await unit.sessions.by_token_hash(token_hash("tok-2"))
@@ -180,11 +180,11 @@ class TestSessionContract:
     async def test_same_token_hash_twice_is_refused(self, store: Store) -> None:
         sato = await add_staff(store)
         async with store.unit() as unit:
-            await unit.sessions.create(sato, token_hash("t"), "c", T0)
+            await unit.sessions.create(sato, token_hash("t"), "c", T0, T0)
             with pytest.raises(DuplicateError):
-                await unit.sessions.create(sato, token_hash("t"), "c2", T0)
+                await unit.sessions.create(sato, token_hash("t"), "c2", T0, T0)
             with pytest.raises(RecordNotFoundError):
-                await unit.sessions.create(999, token_hash("u"), "c", T0)
+                await unit.sessions.create(999, token_hash("u"), "c", T0, T0)
             with pytest.raises(RecordNotFoundError):
                 await unit.sessions.touch(999, T0, T0)
 
@@ -193,10 +193,12 @@ class TestSessionContract:
         abe = await add_staff(store, "abe")
         async with store.unit() as unit:
             for i in range(3):
-                await unit.sessions.create(sato, token_hash(f"s{i}"), "c", T0)
-            await unit.sessions.create(abe, token_hash("old"), "c", T0 - dt.timedelta(minutes=1))
-            await unit.sessions.create(abe, token_hash("edge"), "c", T0)
-            await unit.sessions.create(abe, token_hash("new"), "c", T0 + dt.timedelta(hours=1))
+                await unit.sessions.create(sato, token_hash(f"s{i}"), "c", T0, T0)
+            minute = dt.timedelta(minutes=1)
+            await unit.sessions.create(abe, token_hash("old"), "c", T0 - minute, T0)
+            await unit.sessions.create(abe, token_hash("edge"), "c", T0, T0)
+            hour = dt.timedelta(hours=1)
+            await unit.sessions.create(abe, token_hash("new"), "c", T0 + hour, T0)
         async with store.unit() as unit:
             removed = await unit.sessions.delete_for_staff(sato)
             purged = await unit.sessions.purge_expired(T0)
