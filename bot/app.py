@@ -1,4 +1,4 @@
-"""The ASGI application: web chat, LINE and Telegram webhooks, health check.
+"""The ASGI application: composes the runtime's services into routes; nothing imports it back.
 
 uvicorn --factory bot.app:create_app      # or: citybot serve
 """
@@ -18,10 +18,19 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.channels import line, telegram
 from bot.channels.base import Channel
+from bot.channels.line import LineChannel
+from bot.channels.telegram import TelegramChannel
+from bot.channels.web import api as web_api
+from bot.channels.web import photo as web_photo
+from bot.channels.web.api import WebChannel, WebChat
+from bot.clock import Clock
 from bot.knowledge_service import Knowledge
-from bot.runtime import Runtime, running
+from bot.runtime import Runtime, compose, running
 from bot.settings import Settings
+from bot.staff import routes as staff_routes
+from bot.staff.context import Console
 from bot.storage.base import Store
 
 logger = logging.getLogger(__name__)
@@ -75,21 +84,20 @@ async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> 
     await response(scope, receive, send)
 
 
-def runtime_of(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+def health_routes(runtime: Runtime) -> list[BaseRoute]:
+    """``GET /healthz``: the database answers, the knowledge is loaded, which channels are on."""
 
+    async def healthz(request: Request) -> Response:
+        database = await runtime.store.ping()
+        body = {
+            "status": "ok" if database else "degraded",
+            "database": database,
+            "knowledge_entries": len(runtime.knowledge.kb),
+            "channels": sorted(runtime.channels),
+        }
+        return JSONResponse(body, status_code=200 if database else 503)
 
-async def healthz(request: Request) -> Response:
-    runtime = runtime_of(request)
-    database = await runtime.store.ping()
-    body = {
-        "status": "ok" if database else "degraded",
-        "database": database,
-        "knowledge_entries": len(runtime.knowledge.kb),
-        "channels": sorted(runtime.channels),
-    }
-    return JSONResponse(body, status_code=200 if database else 503)
+    return [Route("/healthz", healthz)]
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -101,18 +109,49 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=exc.headers)
 
 
-def _routes() -> list[BaseRoute]:
-    from bot.channels import line, telegram, web, web_photo
-    from bot.staff import routes as staff
-
+def _routes(runtime: Runtime) -> list[BaseRoute]:
+    channels = runtime.channels
+    line_channel = channels.get("line")
+    telegram_channel = channels.get("telegram")
+    web_channel = channels.get("web")
+    web = WebChat(
+        secret_key=runtime.settings.secret_key.get(),
+        https=runtime.settings.https,
+        store=runtime.store,
+        engine=runtime.engine,
+        attachments=runtime.attachments,
+        channel=web_channel if isinstance(web_channel, WebChannel) else WebChannel(),
+    )
     return [
-        Route("/healthz", healthz),
-        *line.ROUTES,
-        *telegram.ROUTES,
-        *web.ROUTES,
-        *web_photo.ROUTES,
-        *staff.ROUTES,
+        *health_routes(runtime),
+        *line.routes(
+            line_channel if isinstance(line_channel, LineChannel) else None, runtime.inbox
+        ),
+        *telegram.routes(
+            telegram_channel if isinstance(telegram_channel, TelegramChannel) else None,
+            runtime.inbox,
+            runtime.settings.telegram_webhook_secret,
+        ),
+        *web_api.routes(web),
+        *web_photo.routes(web),
+        *staff_routes.ROUTES,
     ]
+
+
+def console_services(runtime: Runtime) -> Console:
+    """The services the staff console's routes use."""
+    return Console(
+        settings=runtime.settings,
+        clock=runtime.clock,
+        store=runtime.store,
+        knowledge=runtime.knowledge,
+        engine=runtime.engine,
+        events=runtime.events,
+        delivery=runtime.delivery,
+        escalations=runtime.escalations,
+        applications=runtime.applications,
+        attachments=runtime.attachments,
+    )
 
 
 def create_app(
@@ -121,22 +160,25 @@ def create_app(
     knowledge: Knowledge | None = None,
     store: Store | None = None,
     channels: dict[str, Channel] | None = None,
+    clock: Clock | None = None,
 ) -> Starlette:
-    """Build the app; clients, database and workers open in its lifespan."""
+    """Compose the services and their routes; clients, database and workers open later."""
     settings = settings or Settings.from_env()
+    runtime = compose(settings, knowledge, store, channels, clock)
     photo_limit = {PHOTO_PATH: settings.attachments_max_bytes + MULTIPART_ENVELOPE}
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        async with running(settings, knowledge, store, channels) as runtime:
-            app.state.runtime = runtime
+        async with running(runtime):
             yield {}
 
     app = Starlette(
-        routes=_routes(),
+        routes=_routes(runtime),
         lifespan=lifespan,
         middleware=[Middleware(BodyLimit, per_path=photo_limit)],
         exception_handlers={HTTPException: _http_error},
     )
     app.state.settings = settings
+    app.state.runtime = runtime  # for tests and operators; no module reads it back
+    app.state.console = console_services(runtime)
     return app

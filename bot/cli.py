@@ -19,9 +19,13 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.errors import CityBotError
+
+if TYPE_CHECKING:
+    from bot.knowledge_service import Knowledge
+    from bot.settings import Settings
 
 logger = logging.getLogger("citybot")
 
@@ -120,12 +124,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.settings import Settings
 
             if args.telegram_command == "poll":
-                return asyncio.run(tg.poll(Settings.from_env()))
+                return asyncio.run(telegram_poll(Settings.from_env()))
             return asyncio.run(tg.set_webhook(Settings.from_env(), args.url))
     except CityBotError as exc:
         print(f"citybot: {exc}", file=sys.stderr)
         return 2
     return 1
+
+
+async def telegram_poll(settings: Settings, knowledge: Knowledge | None = None) -> int:
+    """``citybot telegram poll``: the whole bot, fed by long polling instead of the webhook."""
+    from bot.channels import telegram as tg
+    from bot.runtime import compose, running
+
+    if not settings.telegram_token:
+        print(
+            "citybot: CITYBOT_TELEGRAM_TOKEN is not set: there is no bot to poll for",
+            file=sys.stderr,
+        )
+        return 2
+    runtime = compose(settings, knowledge)
+    async with running(runtime):
+        channel = runtime.channels.get(tg.NAME)
+        return await tg.poll(
+            channel if isinstance(channel, tg.TelegramChannel) else None, runtime.inbox
+        )
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -201,8 +224,8 @@ async def _staff(args: argparse.Namespace) -> int:
 async def _purge(args: argparse.Namespace, out: TextIO) -> int:
     import datetime as dt
 
-    from bot.attachments import AttachmentStore
-    from bot.retention import purge, purge_plan
+    from bot.procedures.attachments import AttachmentStore
+    from bot.procedures.retention import purge, purge_plan
     from bot.settings import Settings
     from bot.storage.db import create_store, migrate
 

@@ -9,7 +9,8 @@ apology and the offer of a person.
 Guided flows (:mod:`knowledge.flows`) run through the same turn: a flow in progress lives in the
 conversation state; :meth:`Engine.sweep_flows` deletes the ones left unfinished too long.
 
-With an :class:`bot.escalation.EscalationService`, hand-offs are recorded for the staff console:
+With an :class:`bot.handoff.escalation.EscalationService`, hand-offs are recorded for the staff
+console:
 a handler's escalation request opens (or touches) one, every citizen message while one is active
 touches it, and asking for the bot again resolves it; the console hears of each change after the
 commit. Without one (``citybot ask``) hand-offs still answer and only the status is kept.
@@ -24,11 +25,11 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from bot.choices import COMMAND, SAY, decode
-from bot.escalation_values import utc_now
-from bot.keyed_lock import KeyedLock
+from bot.delivery.keyed_lock import KeyedLock
+from bot.handoff.office_hours import OfficeHours
+from bot.handoff.values import utc_now
 from bot.knowledge_service import Knowledge
 from bot.messages import Incoming, Kind, Outcome, OutcomeKind, Reply
-from bot.office_hours import OfficeHours
 from bot.storage.base import Store, Unit
 from bot.storage.records import (
     Channel,
@@ -40,15 +41,15 @@ from bot.storage.records import (
 )
 from handlers import default_handlers
 from handlers.base import NOT_HANDLED, Handler, Response, Turn
-from handlers.flow_state import FLOW_KEY, FlowServices, delete_files, expire_in_unit
+from handlers.flows.state import FLOW_KEY, FlowServices, delete_files, expire_in_unit
 from handlers.handoff import BOT, STAFF, WAITING, Availability
 from handlers.privacy import ERASE, erase_user
 from intents.normalize import clean, has_japanese, looks_english, normalize
 from knowledge.flows import FlowCatalog, load_flows
 
 if TYPE_CHECKING:
-    from bot.attachments import AttachmentStore
-    from bot.escalation import EscalationService
+    from bot.handoff.escalation import EscalationService
+    from bot.procedures.attachments import AttachmentStore
     from knowledge.loader import KnowledgeBase
 
 logger = logging.getLogger(__name__)

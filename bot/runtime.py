@@ -1,4 +1,12 @@
-"""Everything a running server holds, built in the ASGI lifespan and torn down with it."""
+"""The composition root: every service of a running bot, built once and wired together.
+
+    runtime = compose(settings)             # builds; opens nothing
+    async with running(runtime):            # migrates, starts clients and workers; stops them
+        ...
+
+The app (``bot/app.py``) and the command line (``bot/cli.py``) are the only users of this
+module; everything else is handed the services it needs.
+"""
 
 from __future__ import annotations
 
@@ -9,24 +17,34 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from bot.attachments import AttachmentStore
 from bot.channels.base import Channel
-from bot.delivery import Delivery
+from bot.channels.line import LineChannel
+from bot.channels.telegram import TelegramChannel
+from bot.channels.web.api import WebChannel
+from bot.clock import Clock, SystemClock
+from bot.delivery.inbox import Inbox
+from bot.delivery.outbox import Delivery
 from bot.engine import Engine
-from bot.escalation import EscalationService
 from bot.events import EventBus
-from bot.inbox import Inbox
+from bot.handoff.escalation import EscalationService
 from bot.knowledge_service import Knowledge
+from bot.procedures.applications import ApplicationService
+from bot.procedures.attachments import AttachmentStore
 from bot.settings import Settings
 from bot.storage.base import Store
 from bot.storage.db import create_store, migrate
 
 logger = logging.getLogger(__name__)
 
+FLOW_SWEEP_SECONDS = 60.0  # how often unfinished flows past their time are deleted
+
 
 @dataclass
 class Runtime:
+    """Everything a running server holds."""
+
     settings: Settings
+    clock: Clock
     knowledge: Knowledge
     store: Store
     engine: Engine
@@ -34,28 +52,63 @@ class Runtime:
     inbox: Inbox
     events: EventBus  # live updates for the staff console
     escalations: EscalationService  # hand-offs: opened by the engine, worked by the console
+    applications: ApplicationService  # the console's actions on applications
     attachments: AttachmentStore  # citizens' photos (files; their rows are in the store)
     channels: dict[str, Channel] = field(default_factory=dict)
+    owns_store: bool = True  # migrated at start and closed at stop
 
 
 def build_channels(settings: Settings) -> dict[str, Channel]:
     """The platform channels whose settings are present (the web chat needs none)."""
     channels: dict[str, Channel] = {}
     if settings.line_enabled:
-        from bot.channels.line import LineChannel
-
         channels["line"] = LineChannel(settings)
     if settings.telegram_enabled:
-        from bot.channels.telegram import TelegramChannel
-
         channels["telegram"] = TelegramChannel(settings)
-    from bot.channels.web import WebChannel
-
     channels["web"] = WebChannel()
     return channels
 
 
-FLOW_SWEEP_SECONDS = 60.0  # how often unfinished flows past their time are deleted
+def compose(
+    settings: Settings,
+    knowledge: Knowledge | None = None,
+    store: Store | None = None,
+    channels: dict[str, Channel] | None = None,
+    clock: Clock | None = None,
+) -> Runtime:
+    """Build every service; nothing is opened or started until :func:`running`."""
+    clock = clock or SystemClock()
+    knowledge = knowledge or Knowledge.load(settings.knowledge_dir)
+    owns_store = store is None
+    store = store or create_store(settings.database_url)
+    channels = channels if channels is not None else build_channels(settings)
+    channels.setdefault("web", WebChannel())
+    delivery = Delivery(store, channels)
+    events = EventBus()
+    escalations = EscalationService(
+        store, knowledge, events, delivery, settings.office_hours, clock=clock
+    )
+    attachments = AttachmentStore.from_settings(settings)
+    engine = Engine(knowledge, store, escalations=escalations, attachments=attachments)
+    applications = ApplicationService(
+        store, knowledge, events, delivery, flows=engine.flows, clock=clock
+    )
+    inbox = Inbox(store, engine, delivery, channels, attachments)
+    return Runtime(
+        settings=settings,
+        clock=clock,
+        knowledge=knowledge,
+        store=store,
+        engine=engine,
+        delivery=delivery,
+        inbox=inbox,
+        events=events,
+        escalations=escalations,
+        applications=applications,
+        attachments=attachments,
+        channels=channels,
+        owns_store=owns_store,
+    )
 
 
 async def sweep_flows(engine: Engine, interval: float = FLOW_SWEEP_SECONDS) -> None:
@@ -72,49 +125,22 @@ async def sweep_flows(engine: Engine, interval: float = FLOW_SWEEP_SECONDS) -> N
 
 
 @asynccontextmanager
-async def running(
-    settings: Settings,
-    knowledge: Knowledge | None = None,
-    store: Store | None = None,
-    channels: dict[str, Channel] | None = None,
-) -> AsyncIterator[Runtime]:
-    """Open the database, the platform clients and the outbox worker; close them after."""
-    knowledge = knowledge or Knowledge.load(settings.knowledge_dir)
-    own_store = store is None
-    if store is None:
-        await migrate(settings.database_url)
-        store = create_store(settings.database_url)
-    channels = channels if channels is not None else build_channels(settings)
-    delivery = Delivery(store, channels)
-    events = EventBus()
-    escalations = EscalationService(store, knowledge, events, delivery, settings.office_hours)
-    attachments = AttachmentStore.from_settings(settings)
-    engine = Engine(knowledge, store, escalations=escalations, attachments=attachments)
-    inbox = Inbox(store, engine, delivery, channels, attachments)
-    runtime = Runtime(
-        settings,
-        knowledge,
-        store,
-        engine,
-        delivery,
-        inbox,
-        events,
-        escalations,
-        attachments,
-        channels,
-    )
+async def running(runtime: Runtime) -> AsyncIterator[Runtime]:
+    """Migrate the database, open the platform clients and the workers; close them after."""
+    if runtime.owns_store:
+        await migrate(runtime.settings.database_url)
     started: list[Channel] = []
     try:
-        for channel in channels.values():
+        for channel in runtime.channels.values():
             await channel.start()
             started.append(channel)
-        for line in settings.channel_report():
+        for line in runtime.settings.channel_report():
             logger.warning("channel %s", line)
-        delivery.start()
-        resumed = await inbox.resume()
+        runtime.delivery.start()
+        resumed = await runtime.inbox.resume()
         if resumed:
             logger.warning("processed %d webhook events left over from the last run", resumed)
-        sweeper = asyncio.create_task(sweep_flows(engine), name="flow-sweeper")
+        sweeper = asyncio.create_task(sweep_flows(runtime.engine), name="flow-sweeper")
         try:
             yield runtime
         finally:
@@ -122,10 +148,10 @@ async def running(
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
     finally:
-        events.close()  # open console event streams end, so shutdown does not wait on them
-        await inbox.drain()
-        await delivery.stop()
+        runtime.events.close()  # open console event streams end, so shutdown does not wait
+        await runtime.inbox.drain()
+        await runtime.delivery.stop()
         for channel in reversed(started):
             await channel.stop()
-        if own_store:
-            await store.close()
+        if runtime.owns_store:
+            await runtime.store.close()

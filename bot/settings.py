@@ -33,9 +33,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.attachments import DEFAULT_MAX_BYTES
 from bot.errors import SettingsError
-from bot.office_hours import OfficeHours, parse_office_hours
+from bot.handoff.office_hours import OfficeHours, parse_office_hours
+from bot.procedures.attachments import DEFAULT_MAX_BYTES
 from bot.storage.db import default_database_url
 
 logger = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from handlers.base import Handler
 
 if TYPE_CHECKING:
-    from handlers.flow_state import FlowServices
+    from handlers.flows.state import FlowServices
     from handlers.handoff import Availability
 
 

@@ -16,7 +16,7 @@ from bot.messages import Choice, Incoming, OutcomeKind, Reply
 from intents.decide import Decision
 
 if TYPE_CHECKING:
-    from bot.escalation_values import EscalationRequest
+    from bot.handoff.values import EscalationRequest
     from knowledge.flows import FlowCatalog
 
 

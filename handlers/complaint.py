@@ -6,7 +6,7 @@ leave out reports about neighbours' noise or smells, which the knowledge base an
 
 from __future__ import annotations
 
-from bot.escalation_values import EscalationRequest
+from bot.handoff.values import EscalationRequest
 from bot.messages import OutcomeKind
 from handlers.base import Response, Turn
 from handlers.handoff import WAITING, Availability

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from bot.attachments import DEFAULT_MAX_BYTES, format_size
 from bot.messages import Kind, Reply
+from bot.procedures.attachments import DEFAULT_MAX_BYTES, format_size
 from handlers.base import Response, Turn, info
 
 _WORDISH = re.compile(r"[0-9a-z\u3041-\u30ff\u3400-\u9fff\uf900-\ufaff]")

@@ -6,7 +6,7 @@ keeps answering, because nobody may be at the console to take over.
 
 from __future__ import annotations
 
-from bot.escalation_values import EscalationRequest
+from bot.handoff.values import EscalationRequest
 from bot.messages import OutcomeKind, Reply
 from handlers.base import Response, Turn
 

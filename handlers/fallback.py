@@ -6,7 +6,7 @@ The second failure in a row hands the conversation to staff without waiting to b
 from __future__ import annotations
 
 from bot.choices import encode_command
-from bot.escalation_values import EscalationRequest
+from bot.handoff.values import EscalationRequest
 from bot.messages import OutcomeKind, Reply
 from handlers.base import Response, Turn
 from handlers.handoff import WAITING, Availability

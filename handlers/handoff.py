@@ -1,7 +1,8 @@
 """Hand-off to a person, and the way back to the bot.
 
 Hand-off is a status, not a flag soup: ``bot -> waiting -> staff -> bot | closed``. A handler
-only asks for the escalation (:class:`bot.escalation.EscalationRequest`); the engine records it.
+only asks for the escalation (:class:`bot.handoff.escalation.EscalationRequest`); the engine
+records it.
 What the citizen is promised depends on the office hours: staff soon, or after the next opening.
 """
 
@@ -12,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.choices import encode_feedback
-from bot.escalation_values import EscalationRequest, utc_now
+from bot.handoff.office_hours import OfficeHours
+from bot.handoff.values import EscalationRequest, utc_now
 from bot.messages import OutcomeKind, Reply
-from bot.office_hours import OfficeHours
 from handlers.base import Response, Turn
 
 BOT, WAITING, STAFF, CLOSED = "bot", "waiting", "staff", "closed"

@@ -15,9 +15,9 @@ from bot.choices import ENTRY
 from bot.flows import fields
 from bot.messages import Kind, OutcomeKind, Reply
 from handlers.base import Response, Turn, _NotHandled
-from handlers.flow_answers import looks_like_question, parse_step, reask
-from handlers.flow_finish import guide, handover, submit
-from handlers.flow_render import (
+from handlers.flows.answers import looks_like_question, parse_step, reask
+from handlers.flows.finish import guide, handover, submit
+from handlers.flows.render import (
     answered_steps,
     eligibility_prompt,
     fix_menu,
@@ -27,7 +27,7 @@ from handlers.flow_render import (
     step_prompt,
     summary,
 )
-from handlers.flow_state import (
+from handlers.flows.state import (
     FLOW_KEY,
     FlowServices,
     begin,
@@ -36,8 +36,8 @@ from handlers.flow_state import (
     flow_command,
     progress,
 )
-from handlers.flow_stop import cancel, expire, hand_off
-from handlers.flow_talk import find_flow, interrupted, rules_next, unrelated_question
+from handlers.flows.stop import cancel, expire, hand_off
+from handlers.flows.talk import find_flow, interrupted, rules_next, unrelated_question
 from handlers.handoff import Availability
 from handlers.render import answer
 from intents.normalize import normalize

@@ -12,8 +12,8 @@ from bot.messages import Kind, OutcomeKind, Reply
 from bot.storage.records import ApplicationRecord
 from bot.storage.references import find_reference
 from handlers.base import Response, Turn
-from handlers.flow_state import TOKYO, FlowServices, progress
-from handlers.flow_talk import interrupted
+from handlers.flows.state import TOKYO, FlowServices, progress
+from handlers.flows.talk import interrupted
 
 RECENT = 5  # applications listed without a number
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from bot.office_hours import OfficeHours
+from bot.handoff.office_hours import OfficeHours
 from intents.normalize import clean, has_japanese, normalize, to_hiragana
 
 Answer = str | Mapping[str, Any]  # text, or a channel's location/photo/postback payload

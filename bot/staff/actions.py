@@ -1,8 +1,8 @@
 """Console actions on one escalation (POST forms; every change goes through the service).
 
 Each action checks that the clerk may see the escalation (else 404), calls
-:class:`bot.escalation.EscalationService` and redirects back to the conversation page with a
-short status code the page turns into a message.
+``EscalationService`` (``bot/handoff/escalation.py``) and redirects back to the conversation
+page with a short status code the page turns into a message.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.escalation import EscalationConflict, EscalationError
+from bot.handoff.escalation import EscalationConflict, EscalationError
 from bot.staff.auth import StaffUser, client_ip
-from bot.staff.http import not_found, redirect, runtime
+from bot.staff.http import not_found, redirect, services
 from bot.staff.pages import visible
 from bot.storage.records import EscalationRecord
 
@@ -46,7 +46,7 @@ def _text(form: FormData, name: str, *, required: bool = True) -> str:
 def action(handler: Action) -> Callable[[Request, StaffUser], Awaitable[Response]]:
     async def endpoint(request: Request, staff: StaffUser) -> Response:
         escalation_id = int(request.path_params["escalation_id"])
-        async with runtime(request).store.unit() as unit:
+        async with services(request).store.unit() as unit:
             record = await visible(unit, staff, escalation_id)
         if record is None:
             return not_found(request)
@@ -80,7 +80,7 @@ async def assign(
         assignee = None
     elif choice.isdigit():
         assignee = int(choice)
-        async with runtime(request).store.unit() as unit:
+        async with services(request).store.unit() as unit:
             person = await unit.staff.get(assignee)
         if person is None or not person.active:
             raise Invalid("invalid")
@@ -88,7 +88,8 @@ async def assign(
             raise Invalid("invalid")
     else:
         raise Invalid("invalid")
-    await runtime(request).escalations.assign(record.id, staff.id, assignee, ip=client_ip(request))
+    escalations = services(request).escalations
+    await escalations.assign(record.id, staff.id, assignee, ip=client_ip(request))
     return "assigned"
 
 
@@ -98,9 +99,9 @@ async def transfer(
 ) -> str:
     department = _text(form, "department")
     note = _text(form, "note")
-    if department not in dict(runtime(request).escalations.departments()):
+    if department not in dict(services(request).escalations.departments()):
         raise Invalid("invalid")
-    await runtime(request).escalations.transfer(
+    await services(request).escalations.transfer(
         record.id, staff.id, department, note, ip=client_ip(request)
     )
     if not staff.may_see(department):
@@ -112,7 +113,7 @@ async def transfer(
 async def note(
     request: Request, staff: StaffUser, record: EscalationRecord, form: FormData
 ) -> str:
-    await runtime(request).escalations.add_note(
+    await services(request).escalations.add_note(
         record.id, staff.id, _text(form, "text"), ip=client_ip(request)
     )
     return "noted"
@@ -122,7 +123,7 @@ async def note(
 async def reply(
     request: Request, staff: StaffUser, record: EscalationRecord, form: FormData
 ) -> str:
-    sent = await runtime(request).escalations.reply(
+    sent = await services(request).escalations.reply(
         record.id, staff.id, _text(form, "text"), ip=client_ip(request)
     )
     return "replied" if sent.delivered else "queued"
@@ -132,7 +133,7 @@ async def reply(
 async def resolve(
     request: Request, staff: StaffUser, record: EscalationRecord, form: FormData
 ) -> str:
-    await runtime(request).escalations.resolve(record.id, staff.id, ip=client_ip(request))
+    await services(request).escalations.resolve(record.id, staff.id, ip=client_ip(request))
     return "resolved"
 
 
@@ -140,7 +141,7 @@ async def resolve(
 async def hand_back(
     request: Request, staff: StaffUser, record: EscalationRecord, form: FormData
 ) -> str:
-    await runtime(request).escalations.hand_back(record.id, staff.id, ip=client_ip(request))
+    await services(request).escalations.hand_back(record.id, staff.id, ip=client_ip(request))
     return "handed_back"
 
 
@@ -148,7 +149,7 @@ async def hand_back(
 async def reopen(
     request: Request, staff: StaffUser, record: EscalationRecord, form: FormData
 ) -> str:
-    await runtime(request).escalations.reopen(record.id, staff.id, ip=client_ip(request))
+    await services(request).escalations.reopen(record.id, staff.id, ip=client_ip(request))
     return "reopened"
 
 
@@ -165,9 +166,9 @@ async def draft(
     answer_ja = _text(form, "answer_ja")
     answer_en = _text(form, "answer_en", required=False) or None
     category = _text(form, "category", required=False) or record.category
-    if category is not None and category not in runtime(request).knowledge.kb.categories:
+    if category is not None and category not in services(request).knowledge.kb.categories:
         raise Invalid("invalid")
-    async with runtime(request).store.unit() as unit:
+    async with services(request).store.unit() as unit:
         saved = await unit.drafts.add(
             staff.id, "\n".join(lines), answer_ja, answer_en, category, escalation_id=record.id
         )

@@ -20,7 +20,7 @@ from starlette.responses import Response
 from bot.staff import application_views as views
 from bot.staff.applications import service
 from bot.staff.auth import StaffUser, client_ip
-from bot.staff.http import SECURITY_HEADERS, now, runtime
+from bot.staff.http import SECURITY_HEADERS, now, services
 from bot.staff.views import department_names, local_time
 from bot.storage.records import ApplicationRecord
 from knowledge.flows import FlowCatalog
@@ -73,7 +73,7 @@ def encode(table: list[list[str]]) -> bytes:
 
 
 async def export(request: Request, staff: StaffUser) -> Response:
-    rt = runtime(request)
+    rt = services(request)
     query = views.ApplicationQuery.parse(request.query_params)
     first = query.date_from or query.date_to or views.today(now(request))
     last = query.date_to or first

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.applications import STATUSES, TRANSITIONS, notice_key
+from bot.procedures.applications import STATUSES, TRANSITIONS, notice_key
 from bot.staff.auth import StaffUser
 from bot.staff.views import CHANNEL_LABELS, TOKYO, local_time
 from bot.storage.records import (

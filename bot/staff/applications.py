@@ -20,20 +20,19 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.applications import (
+from bot.procedures.applications import (
     TRANSITIONS,
     ApplicationConflict,
     ApplicationError,
     ApplicationService,
 )
-from bot.attachments import AttachmentStore
+from bot.procedures.attachments import AttachmentStore
 from bot.staff import application_views as views
 from bot.staff.auth import StaffUser, client_ip
-from bot.staff.http import SECURITY_HEADERS, not_found, now, redirect, render, runtime
+from bot.staff.http import SECURITY_HEADERS, not_found, now, redirect, render, services
 from bot.staff.views import department_names, local_time
 from bot.storage.base import Unit
 from bot.storage.records import ApplicationRecord
-from knowledge.flows import FlowCatalog
 
 logger = logging.getLogger(__name__)
 
@@ -51,33 +50,13 @@ _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 
 
 def service(request: Request) -> ApplicationService:
-    """The runtime's application service (built once per app when the runtime has none)."""
-    rt = runtime(request)
-    found = getattr(rt, "applications", None)
-    if isinstance(found, ApplicationService):
-        return found
-    state = request.app.state
-    cached = getattr(state, "application_service", None)
-    if not isinstance(cached, ApplicationService):
-        flows = getattr(rt.engine, "flows", None)  # the catalogue the runner uses
-        cached = ApplicationService(
-            rt.store,
-            rt.knowledge,
-            rt.events,
-            rt.delivery,
-            flows=flows if isinstance(flows, FlowCatalog) else None,
-            clock=lambda: rt.escalations.clock(),  # frozen in tests, like the queue's
-        )
-        state.application_service = cached
-    return cached
+    """The application service the app was composed with."""
+    return services(request).applications
 
 
 def attachment_store(request: Request) -> AttachmentStore:
-    rt = runtime(request)
-    found = getattr(rt, "attachments", None)
-    if isinstance(found, AttachmentStore):
-        return found
-    return AttachmentStore.from_settings(rt.settings)
+    """Where citizens' photos are kept."""
+    return services(request).attachments
 
 
 async def visible(unit: Unit, staff: StaffUser, application_id: int) -> ApplicationRecord | None:
@@ -89,7 +68,7 @@ async def visible(unit: Unit, staff: StaffUser, application_id: int) -> Applicat
 
 
 async def list_page(request: Request, staff: StaffUser) -> Response:
-    rt = runtime(request)
+    rt = services(request)
     flows = service(request).flows
     query = views.ApplicationQuery.parse(request.query_params)
     lower, upper = query.bounds()
@@ -129,7 +108,7 @@ def _id(request: Request) -> int:
 
 
 async def detail_page(request: Request, staff: StaffUser) -> Response:
-    rt = runtime(request)
+    rt = services(request)
     svc = service(request)
     async with rt.store.unit() as unit:
         record = await visible(unit, staff, _id(request))
@@ -166,7 +145,7 @@ def _text(value: object) -> str:
 
 
 async def change_status(request: Request, staff: StaffUser) -> Response:
-    async with runtime(request).store.unit() as unit:
+    async with services(request).store.unit() as unit:
         record = await visible(unit, staff, _id(request))
     if record is None:
         return not_found(request)
@@ -188,7 +167,7 @@ async def change_status(request: Request, staff: StaffUser) -> Response:
 
 
 async def add_note(request: Request, staff: StaffUser) -> Response:
-    async with runtime(request).store.unit() as unit:
+    async with services(request).store.unit() as unit:
         record = await visible(unit, staff, _id(request))
     if record is None:
         return not_found(request)
@@ -208,7 +187,7 @@ async def attachment(request: Request, staff: StaffUser) -> Response:
     token = str(request.path_params["token"])
     if not token or len(token) > 128 or not set(token) <= _TOKEN_CHARS:
         return not_found(request)
-    async with runtime(request).store.unit() as unit:
+    async with services(request).store.unit() as unit:
         found = await unit.attachments.by_token(token)
         record = None
         if found is not None and found.application_id is not None:

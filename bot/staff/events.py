@@ -20,7 +20,7 @@ from starlette.responses import Response, StreamingResponse
 
 from bot.events import EventBus
 from bot.staff.auth import StaffUser
-from bot.staff.http import SECURITY_HEADERS, runtime
+from bot.staff.http import SECURITY_HEADERS, services
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +64,6 @@ async def stream(
 
 
 async def events(request: Request, staff: StaffUser) -> Response:
-    bus: EventBus = runtime(request).events
+    bus: EventBus = services(request).events
     headers = {**SECURITY_HEADERS, "X-Accel-Buffering": "no"}
     return StreamingResponse(stream(bus, staff), media_type="text/event-stream", headers=headers)

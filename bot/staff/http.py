@@ -18,8 +18,8 @@ from jinja2 import Environment, FileSystemLoader
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from bot.runtime import Runtime
-from bot.staff.auth import COOKIE, StaffUser, authenticate, same_origin, tokens_match, utcnow
+from bot.staff.auth import COOKIE, StaffUser, authenticate, same_origin, tokens_match
+from bot.staff.context import Console
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -43,16 +43,15 @@ Handler = Callable[[Request, StaffUser], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def runtime(request: Request) -> Runtime:
-    value: Runtime = request.app.state.runtime
+def services(request: Request) -> Console:
+    """The console's services, set on the app when it was composed."""
+    value: Console = request.app.state.console
     return value
 
 
 def now(request: Request) -> dt.datetime:
-    """The console's clock: the escalation service's (frozen in tests), else the real one."""
-    service = getattr(runtime(request), "escalations", None)
-    clock = getattr(service, "clock", None)
-    return clock() if callable(clock) else utcnow()
+    """The time by the bot's one clock."""
+    return services(request).clock()
 
 
 @cache
@@ -98,7 +97,7 @@ def not_found(request: Request, api: bool = False) -> Response:
 
 
 async def current_staff(request: Request) -> StaffUser | None:
-    rt = runtime(request)
+    rt = services(request)
     return await authenticate(rt.store, rt.settings, request.cookies.get(COOKIE), now(request))
 
 

@@ -22,7 +22,7 @@ from bot.staff.http import (
     now,
     redirect,
     render,
-    runtime,
+    services,
 )
 
 logger = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def _form(
         path=auth.COOKIE_PATH,
         httponly=True,
         samesite="strict",
-        secure=runtime(request).settings.https,
+        secure=services(request).settings.https,
     )
     return response
 
@@ -81,7 +81,7 @@ async def login_submit(request: Request) -> Response:
     form = await request.form()
     username = str(form.get("username") or "")[:MAX_FIELD]
     password = str(form.get("password") or "")[:MAX_FIELD]
-    rt = runtime(request)
+    rt = services(request)
     result = await auth.login(
         rt.store,
         rt.settings,
@@ -118,7 +118,7 @@ async def login_submit(request: Request) -> Response:
 
 
 async def logout(request: Request, staff: auth.StaffUser) -> Response:
-    await auth.logout(runtime(request).store, staff, auth.client_ip(request))
+    await auth.logout(services(request).store, staff, auth.client_ip(request))
     response = redirect("/staff/login")
     response.delete_cookie(auth.COOKIE, path=auth.COOKIE_PATH)
     return response

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from bot.staff import views
 from bot.staff.auth import StaffUser
-from bot.staff.http import json, not_found, now, render, runtime
+from bot.staff.http import json, not_found, now, render, services
 from bot.storage.base import Unit
 from bot.storage.records import EscalationRecord
 
@@ -53,13 +53,13 @@ async def visible(unit: Unit, staff: StaffUser, escalation_id: int) -> Escalatio
 
 
 def _department_choices(request: Request, staff: StaffUser) -> list[tuple[str, str]]:
-    names = views.department_names(runtime(request).knowledge)
+    names = views.department_names(services(request).knowledge)
     allowed = names if staff.is_admin else {d: names.get(d, d) for d in staff.departments}
     return sorted(allowed.items(), key=lambda item: item[0])
 
 
 async def queue_page(request: Request, staff: StaffUser) -> Response:
-    rt = runtime(request)
+    rt = services(request)
     query = views.QueueQuery.parse(request.query_params)
     async with rt.store.unit() as unit:
         data = await views.queue(unit, rt.knowledge, staff, query, now(request))
@@ -76,7 +76,7 @@ async def queue_page(request: Request, staff: StaffUser) -> Response:
 
 
 async def queue_api(request: Request, staff: StaffUser) -> Response:
-    rt = runtime(request)
+    rt = services(request)
     query = views.QueueQuery.parse(request.query_params)
     async with rt.store.unit() as unit:
         data = await views.queue(unit, rt.knowledge, staff, query, now(request))
@@ -88,7 +88,7 @@ def _id(request: Request) -> int:
 
 
 async def escalation_page(request: Request, staff: StaffUser) -> Response:
-    rt = runtime(request)
+    rt = services(request)
     async with rt.store.unit() as unit:
         record = await visible(unit, staff, _id(request))
         if record is None:
@@ -112,7 +112,7 @@ async def escalation_page(request: Request, staff: StaffUser) -> Response:
 
 
 async def escalation_api(request: Request, staff: StaffUser) -> Response:
-    rt = runtime(request)
+    rt = services(request)
     async with rt.store.unit() as unit:
         record = await visible(unit, staff, _id(request))
         if record is None:
@@ -122,7 +122,7 @@ async def escalation_api(request: Request, staff: StaffUser) -> Response:
 
 
 async def canned_api(request: Request, staff: StaffUser) -> Response:
-    rt = runtime(request)
+    rt = services(request)
     async with rt.store.unit() as unit:
         record = await visible(unit, staff, _id(request))
         if record is None:
@@ -135,7 +135,7 @@ async def canned_api(request: Request, staff: StaffUser) -> Response:
 
 
 async def audit_page(request: Request, staff: StaffUser) -> Response:
-    rt = runtime(request)
+    rt = services(request)
     async with rt.store.unit() as unit:
         entries = await unit.audit.list(limit=500)
         people = {s.id: s for s in await unit.staff.list()}

@@ -14,7 +14,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from bot.choices import ENTRY, FEEDBACK_NO, FEEDBACK_YES, decode
-from bot.escalation import REASON_LABELS
+from bot.handoff.escalation import REASON_LABELS
 from bot.knowledge_service import Knowledge
 from bot.staff.auth import StaffUser
 from bot.storage.base import Unit

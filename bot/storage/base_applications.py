@@ -2,7 +2,8 @@
 
 Re-exported by :mod:`bot.storage.base`, whose :class:`~bot.storage.base.Unit` carries them as
 ``unit.applications`` and ``unit.attachments``. Files themselves live in
-:class:`bot.attachments.AttachmentStore`; these repositories only keep their rows, so whoever
+:class:`bot.procedures.attachments.AttachmentStore`; these repositories only keep their rows, so
+whoever
 deletes rows (purge, a citizen's deletion request) reads the ``storage_key`` s first.
 """
 

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.attachments import (
+from bot.errors import SettingsError
+from bot.procedures.attachments import (
     DEFAULT_MAX_BYTES,
     AttachmentRejected,
     AttachmentStore,
     sniff_image_type,
 )
-from bot.errors import SettingsError
 from bot.settings import Settings
 from knowledge.system import load_system
 

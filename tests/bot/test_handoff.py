@@ -19,11 +19,11 @@ import pytest_asyncio
 
 from bot.channels.base import Recipient
 from bot.choices import encode_command, encode_entry
-from bot.delivery import Delivery
+from bot.delivery.outbox import Delivery
 from bot.engine import Engine
 from bot.errors import ChannelError
-from bot.escalation import EscalationConflict, EscalationNotFound, EscalationService
 from bot.events import EventBus
+from bot.handoff.escalation import EscalationConflict, EscalationNotFound, EscalationService
 from bot.knowledge_service import Knowledge
 from bot.messages import Incoming, Kind, Outcome, OutcomeKind, Reply
 from bot.storage import InMemoryStore, Store, create_store, migrate

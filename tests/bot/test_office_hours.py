@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.errors import SettingsError
-from bot.office_hours import OfficeHours, parse_office_hours
+from bot.handoff.office_hours import OfficeHours, parse_office_hours
 from bot.settings import Settings
 
 JST = ZoneInfo("Asia/Tokyo")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.attachments import AttachmentStore
 from bot.cli import main
+from bot.procedures.attachments import AttachmentStore
 from bot.storage.db import create_store, migrate
 from tests.staff.test_applications import png
 
@@ -125,7 +125,7 @@ def test_apply_deletes_old_applications_their_photos_and_stray_photos(
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="bot.retention"):
+    with caplog.at_level(logging.WARNING, logger="bot.procedures.retention"):
         assert main(["purge", "--apply"]) == 0
     out = capsys.readouterr().out
     assert "deleted 1 applications, 2 attachments (2 files)" in out

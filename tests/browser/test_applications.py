@@ -15,8 +15,8 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from bot.attachments import AttachmentStore
 from bot.knowledge_service import Knowledge
+from bot.procedures.attachments import AttachmentStore
 from bot.storage.records import ApplicationRecord
 from tests.browser.test_console import PASSWORD, Served, served
 from tests.channels.line.conftest import line_settings

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from bot.attachments import AttachmentStore
 from bot.engine import Engine
 from bot.knowledge_service import Knowledge
 from bot.messages import Incoming, Kind, Outcome
+from bot.procedures.attachments import AttachmentStore
 from bot.storage.base import Store
 from bot.storage.memory import InMemoryStore
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.attachments import AttachmentStore
 from bot.engine import Engine
 from bot.knowledge_service import Knowledge
+from bot.procedures.attachments import AttachmentStore
 from bot.storage.base import Store
 from bot.storage.db import create_store, migrate
 from tests.flows.conftest import Chat, Clock

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from bot.messages import OutcomeKind
-from handlers.flow_state import FLOW_KEY
+from handlers.flows.state import FLOW_KEY
 from tests.flows.conftest import Chat
 
 REFERENCE = re.compile(r"\b([AR])-20261130-[23456789ABCDEFGHJKLMNPQRSTUVWXYZ]{4}\b")

@@ -23,6 +23,7 @@ from sqlalchemy import text as sql_text
 from starlette.applications import Starlette
 
 from bot.app import create_app
+from bot.clock import FrozenClock
 from bot.knowledge_service import Knowledge
 from bot.messages import Incoming
 from bot.runtime import Runtime
@@ -51,7 +52,6 @@ class Console:
     runtime: Runtime
     clients: list[httpx.AsyncClient] = field(default_factory=list)
     citizens: int = 0
-    now: dt.datetime | None = None  # set by :meth:`freeze`
 
     def client(self, ip: str = "127.0.0.1", base_url: str = BASE) -> httpx.AsyncClient:
         """A new browser (its own cookies) at address ``ip``."""
@@ -60,14 +60,18 @@ class Console:
         self.clients.append(client)
         return client
 
+    @property
+    def clock(self) -> FrozenClock:
+        clock = self.runtime.clock
+        assert isinstance(clock, FrozenClock), "compose the app with a FrozenClock"
+        return clock
+
     def freeze(self, at: dt.datetime) -> None:
-        """Stop the clock the console and the escalation service read at ``at``."""
-        self.now = at
-        self.runtime.escalations.clock = lambda: self.now or at
+        """Stop the bot's one clock at ``at``."""
+        self.clock.set(at)
 
     def advance(self, **delta: float) -> None:
-        assert self.now is not None
-        self.now += dt.timedelta(**delta)
+        self.clock.advance(**delta)
 
     async def rows(self, sql: str) -> list[tuple[Any, ...]]:
         """Read the database directly (what is really stored)."""
@@ -131,7 +135,7 @@ def settings_for(database: Path, *, https: bool = False) -> Settings:
 
 @asynccontextmanager
 async def running_console(settings: Settings, knowledge: Knowledge) -> AsyncIterator[Console]:
-    app = create_app(settings, knowledge=knowledge)
+    app = create_app(settings, knowledge=knowledge, clock=FrozenClock())
     async with app.router.lifespan_context(app):
         running = Console(app, app.state.runtime)
         try:

@@ -18,12 +18,13 @@ import pytest
 import pytest_asyncio
 
 from bot.app import create_app
-from bot.attachments import AttachmentStore
 from bot.channels.base import Recipient
-from bot.channels.web import WebChannel
+from bot.channels.web.api import WebChannel
+from bot.clock import FrozenClock
 from bot.errors import ChannelError
 from bot.knowledge_service import Knowledge
 from bot.messages import Incoming, Reply
+from bot.procedures.attachments import AttachmentStore
 from bot.settings import Settings
 from bot.storage.records import ApplicationRecord, Channel
 from tests.staff.conftest import Console, csrf_of
@@ -128,7 +129,10 @@ async def desk(tmp_path: Path, knowledge: Knowledge) -> AsyncIterator[Desk]:
     )
     telegram = FakeChannel("telegram")
     app = create_app(
-        settings, knowledge=knowledge, channels={"telegram": telegram, "web": WebChannel()}
+        settings,
+        knowledge=knowledge,
+        channels={"telegram": telegram, "web": WebChannel()},
+        clock=FrozenClock(),
     )
     async with app.router.lifespan_context(app):
         console = Console(app, app.state.runtime)

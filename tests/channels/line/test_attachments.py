@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot import photos
 from bot.messages import Incoming
+from bot.procedures import photos
 from bot.runtime import Runtime
 from bot.storage.records import AttachmentRecord, MessageRecord
 from tests.channels.line.conftest import USER, LineBot, line_event, text_event

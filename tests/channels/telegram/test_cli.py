@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.channels.telegram import poll, set_webhook
+from bot.channels.telegram import set_webhook
+from bot.cli import telegram_poll as poll
 from bot.knowledge_service import Knowledge
 from bot.settings import Secret, Settings
 from tests.channels.telegram import updates

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 
 from bot.app import create_app
 from bot.channels.base import Recipient
-from bot.channels.web import COOKIE, MAX_TEXT, WebChannel
+from bot.channels.web.api import COOKIE, MAX_TEXT, WebChannel
 from bot.knowledge_service import Knowledge
 from bot.messages import Reply
 from bot.settings import Settings

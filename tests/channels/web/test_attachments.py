@@ -14,7 +14,7 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 
 from bot.app import create_app
-from bot.channels.web import COOKIE, COOKIE_SALT
+from bot.channels.web.api import COOKIE, COOKIE_SALT
 from bot.knowledge_service import Knowledge
 from bot.runtime import Runtime
 from bot.settings import Settings

@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.choices import encode_command
-from bot.escalation_values import utc_now
+from bot.handoff.values import utc_now
 from bot.messages import Choice
 
 if TYPE_CHECKING:
-    from bot.attachments import AttachmentStore
+    from bot.procedures.attachments import AttachmentStore
     from bot.storage.base import Store, Unit
     from handlers.base import Turn
     from knowledge.flow_schema import Flow

@@ -10,7 +10,7 @@ from bot.flows import fields
 from bot.flows.fields import Parsed
 from bot.messages import Kind
 from handlers.base import Turn
-from handlers.flow_state import flow_command
+from handlers.flows.state import flow_command
 from knowledge.flow_schema import Step
 
 _QUESTION = re.compile(

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from bot.errors import CityBotError
 from bot.events import EventBus
+from bot.handoff.staff_actions import audit, citizen, send_to_citizen
 from bot.knowledge_service import Knowledge
-from bot.staff_common import audit, citizen, send_to_citizen
 from bot.storage.base import Store, Unit
 from bot.storage.records import (
     ApplicationEventRecord,
@@ -35,7 +35,7 @@ from bot.storage.records import (
 )
 
 if TYPE_CHECKING:
-    from bot.delivery import Delivery
+    from bot.delivery.outbox import Delivery
     from knowledge.flows import FlowCatalog
 
 logger = logging.getLogger(__name__)

@@ -22,7 +22,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
 
-from bot.escalation_values import (
+from bot.events import EventBus
+from bot.handoff.office_hours import OfficeHours
+from bot.handoff.staff_actions import audit, citizen, send_to_citizen
+from bot.handoff.values import (
     GENERAL_DEPARTMENT,
     MAX_NOTE,
     MAX_REPLY,
@@ -38,10 +41,7 @@ from bot.escalation_values import (
     summarize,
     utc_now,
 )
-from bot.events import EventBus
 from bot.knowledge_service import Knowledge
-from bot.office_hours import OfficeHours
-from bot.staff_common import audit, citizen, send_to_citizen
 from bot.storage.base import Store, Unit
 from bot.storage.records import (
     UNSET,
@@ -56,7 +56,7 @@ from bot.storage.records import (
 )
 
 if TYPE_CHECKING:
-    from bot.delivery import Delivery
+    from bot.delivery.outbox import Delivery
 
 __all__ = [
     "GENERAL_DEPARTMENT",

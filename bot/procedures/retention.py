@@ -19,7 +19,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from bot.attachments import AttachmentStore
+from bot.procedures.attachments import AttachmentStore
 from bot.storage.base import Store
 from bot.storage.records import ApplicationRecord, AttachmentRecord
 

@@ -17,9 +17,9 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, cast, runtime_checkable
 
-from bot.attachments import AttachmentRejected, AttachmentStore
 from bot.errors import ChannelError
 from bot.messages import Incoming, Kind
+from bot.procedures.attachments import AttachmentRejected, AttachmentStore
 from bot.storage.base import Store
 from bot.storage.records import Channel as ChannelName
 

@@ -5,7 +5,7 @@
                              | {"location": {"latitude": 43.77, "longitude": 142.36}}
                              -> {"replies": [{"text", "choices": [{"label", "value"}]}],
                                  "language", "outcome"}
-    POST /api/chat/photo     one image as multipart field "photo" (bot/channels/web_photo.py)
+    POST /api/chat/photo     one image as multipart field "photo" (bot/channels/web/photo.py)
     GET  /api/chat/history   the visitor's recent transcript, so a reload keeps the conversation
 
 Unlike LINE and Telegram, the web chat answers synchronously: ``POST /api/chat`` calls the engine
@@ -21,11 +21,11 @@ import json
 import logging
 import math
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -33,11 +33,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.app import runtime_of
-from bot.attachments import DEFAULT_MAX_BYTES
 from bot.channels.base import Recipient
 from bot.messages import Incoming, Kind, Outcome, Reply
+from bot.procedures.attachments import DEFAULT_MAX_BYTES
 from bot.storage.records import MessageRecord
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
+    from bot.procedures.attachments import AttachmentStore
+    from bot.storage.base import Store
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +51,7 @@ MAX_HISTORY = 100  # messages returned by the history endpoint
 COOKIE = "citybot_visitor"
 COOKIE_SALT = "citybot.web.visitor"
 COOKIE_MAX_AGE = 90 * 24 * 3600  # seconds; renewed by every message
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+WEB_DIR = Path(__file__).resolve().parent / "static"
 
 _ASSETS = {"chat.js": "text/javascript; charset=utf-8", "chat.css": "text/css; charset=utf-8"}
 _SECURITY_HEADERS = {
@@ -66,6 +70,18 @@ _PAGE_HEADERS = {
     "Cache-Control": "no-cache",
 }
 _API_HEADERS = {**_SECURITY_HEADERS, "Cache-Control": "no-store"}
+
+
+@dataclass(frozen=True)
+class WebChat:
+    """What the web chat's routes use, given to them when the app is composed."""
+
+    secret_key: str  # signs the visitor cookie
+    https: bool  # cookies get ``Secure``
+    store: Store
+    engine: Engine
+    attachments: AttachmentStore
+    channel: WebChannel
 
 
 class BadInput(ValueError):
@@ -194,15 +210,16 @@ async def _read_json(request: Request) -> object:
         raise BadInput(msg) from None
 
 
-def _serializer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(runtime_of(request).settings.secret_key.get(), salt=COOKIE_SALT)
+def _serializer(web: WebChat) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(web.secret_key, salt=COOKIE_SALT)
 
 
-def _visitor(request: Request) -> Visitor:
+def visitor_of(web: WebChat, request: Request) -> Visitor:
+    """The visitor named by the signed cookie, or a new one."""
     cookie = request.cookies.get(COOKIE)
     if cookie:
         try:
-            value = _serializer(request).loads(cookie, max_age=COOKIE_MAX_AGE)
+            value = _serializer(web).loads(cookie, max_age=COOKIE_MAX_AGE)
         except BadSignature:
             logger.info("web chat: ignored a visitor cookie with a bad or expired signature")
         else:
@@ -211,29 +228,34 @@ def _visitor(request: Request) -> Visitor:
     return Visitor(secrets.token_urlsafe(18), new=True)
 
 
-def _json(request: Request, body: Mapping[str, Any], visitor: Visitor | None) -> JSONResponse:
+def json_response(
+    web: WebChat, body: Mapping[str, Any], visitor: Visitor | None
+) -> JSONResponse:
+    """A JSON answer; with ``visitor``, the renewed visitor cookie."""
     response = JSONResponse(dict(body), headers=_API_HEADERS)
     if visitor is not None:
         response.set_cookie(
             COOKIE,
-            _serializer(request).dumps(visitor.id),
+            _serializer(web).dumps(visitor.id),
             max_age=COOKIE_MAX_AGE,
             path="/",
-            secure=runtime_of(request).settings.https,
+            secure=web.https,
             httponly=True,
             samesite="lax",
         )
     return response
 
 
-def _error(error: BadInput) -> JSONResponse:
+def error_response(error: BadInput) -> JSONResponse:
+    """The JSON answer to a refused request."""
     body: dict[str, Any] = {"error": str(error)}
     if error.status == 413:
         body["limit"] = MAX_TEXT
     return JSONResponse(body, status_code=error.status, headers=_API_HEADERS)
 
 
-def _outcome_json(outcome: Outcome) -> dict[str, Any]:
+def outcome_json(outcome: Outcome) -> dict[str, Any]:
+    """The engine's replies as the page reads them."""
     return {
         "replies": [
             {
@@ -247,31 +269,30 @@ def _outcome_json(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-async def _seen(request: Request, visitor: Visitor) -> tuple[bool, str]:
+async def _seen(web: WebChat, visitor: Visitor) -> tuple[bool, str]:
     """Whether the visitor's conversation already has messages, and the visitor's language."""
-    async with runtime_of(request).store.unit() as unit:
+    async with web.store.unit() as unit:
         user = await unit.users.get_or_create("web", visitor.id)
         convo = await unit.conversations.open_for(user.id)
         count = await unit.messages.count(convo.id)
     return count > 0, _language(convo.state, user.language)
 
 
-async def chat(request: Request) -> Response:
+async def chat(web: WebChat, request: Request) -> Response:
     """Answer one message from the page with the engine's replies."""
     try:
         body = validate(await _read_json(request))
     except BadInput as error:
-        return _error(error)
-    visitor = _visitor(request)
+        return error_response(error)
+    visitor = visitor_of(web, request)
     if "event" in body and not visitor.new:
-        seen, language = await _seen(request, visitor)
+        seen, language = await _seen(web, visitor)
         if seen:  # greet once per visitor; the page shows the history instead
-            return _json(request, {"replies": [], "language": language, "outcome": None}, visitor)
-    runtime = runtime_of(request)
-    channel = runtime.channels.get("web") or WebChannel()
-    [(incoming, _recipient)] = channel.parse_event({"visitor": visitor.id, **body})
-    outcome = await runtime.engine.handle(incoming)
-    return _json(request, _outcome_json(outcome), visitor)
+            body = {"replies": [], "language": language, "outcome": None}
+            return json_response(web, body, visitor)
+    [(incoming, _recipient)] = web.channel.parse_event({"visitor": visitor.id, **body})
+    outcome = await web.engine.handle(incoming)
+    return json_response(web, outcome_json(outcome), visitor)
 
 
 def _language(state: Mapping[str, Any] | None, stored: str) -> str:
@@ -304,17 +325,17 @@ def transcript(messages: Sequence[MessageRecord]) -> list[dict[str, Any]]:
     return shown
 
 
-async def history(request: Request) -> Response:
+async def history(web: WebChat, request: Request) -> Response:
     """The visitor's recent transcript (empty for a visitor without a valid cookie)."""
-    visitor = _visitor(request)
+    visitor = visitor_of(web, request)
     if visitor.new:
-        return _json(request, {"messages": [], "language": "ja"}, None)
-    async with runtime_of(request).store.unit() as unit:
+        return json_response(web, {"messages": [], "language": "ja"}, None)
+    async with web.store.unit() as unit:
         user = await unit.users.get_or_create("web", visitor.id)
         convo = await unit.conversations.open_for(user.id)
         messages = await unit.messages.recent(convo.id, limit=MAX_HISTORY)
     body = {"messages": transcript(messages), "language": _language(convo.state, user.language)}
-    return _json(request, body, None)
+    return json_response(web, body, None)
 
 
 @cache
@@ -350,9 +371,24 @@ async def asset(request: Request) -> Response:
     return Response(_asset(name), media_type=_ASSETS[name], headers=headers)
 
 
-ROUTES: list[BaseRoute] = [
-    Route("/", page, methods=["GET"]),
-    Route("/assets/web/{name}", asset, methods=["GET"]),
-    Route("/api/chat", chat, methods=["POST"]),
-    Route("/api/chat/history", history, methods=["GET"]),
-]
+WebEndpoint = Callable[[WebChat, Request], Awaitable[Response]]
+
+
+def bind(web: WebChat, endpoint: WebEndpoint) -> Callable[[Request], Awaitable[Response]]:
+    """``endpoint`` as a Starlette endpoint that uses ``web``."""
+
+    async def bound(request: Request) -> Response:
+        return await endpoint(web, request)
+
+    bound.__name__ = bound.__qualname__ = endpoint.__name__
+    return bound
+
+
+def routes(web: WebChat) -> list[BaseRoute]:
+    """The page, its assets, ``POST /api/chat`` and ``GET /api/chat/history``."""
+    return [
+        Route("/", page, methods=["GET"]),
+        Route("/assets/web/{name}", asset, methods=["GET"]),
+        Route("/api/chat", bind(web, chat), methods=["POST"]),
+        Route("/api/chat/history", bind(web, history), methods=["GET"]),
+    ]

@@ -9,7 +9,7 @@ from typing import Any
 from bot.flows import fields
 from bot.messages import Choice, Reply
 from handlers.base import Turn
-from handlers.flow_state import flow_choice
+from handlers.flows.state import flow_choice
 from handlers.render import entry_choice
 from knowledge.flow_schema import EligibilityQuestion, Flow, Step
 

@@ -10,8 +10,8 @@ from typing import Any
 
 from bot.messages import Kind, OutcomeKind, Reply
 from handlers.base import Response, Turn
-from handlers.flow_answers import looks_like_question
-from handlers.flow_state import FlowServices, flow_choice, flow_command
+from handlers.flows.answers import looks_like_question
+from handlers.flows.state import FlowServices, flow_choice, flow_command
 from handlers.render import answer, entry_choice
 from intents.decide import Verdict
 from intents.normalize import normalize

@@ -9,8 +9,8 @@ from typing import Any, cast
 from bot.messages import Choice, Reply
 from bot.storage.records import Channel
 from handlers.base import Turn
-from handlers.flow_render import answered_steps, fill
-from handlers.flow_state import FlowServices, attachment_ids
+from handlers.flows.render import answered_steps, fill
+from handlers.flows.state import FlowServices, attachment_ids
 from handlers.render import entry_choice
 from knowledge.flow_schema import Flow
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from bot.escalation_values import EscalationRequest
+from bot.handoff.values import EscalationRequest
 from bot.messages import OutcomeKind, Reply
 from handlers.base import Response, Turn
-from handlers.flow_state import FlowServices, discard, flow_choice, flow_command
+from handlers.flows.state import FlowServices, discard, flow_choice, flow_command
 from handlers.handoff import WAITING, Availability
 from handlers.render import answer
 from intents.decide import Verdict

@@ -4,7 +4,7 @@
         inbox.schedule("line", event_id, event)        # answered in the background
 
 Events stored but not processed when the process stopped are processed by :meth:`resume` at the
-next start. A photo message from a channel that is a :class:`bot.photos.PhotoSource` is
+next start. A photo message from a channel that is a :class:`bot.procedures.photos.PhotoSource` is
 downloaded and kept as an attachment between parsing and the engine (:meth:`Inbox.prepare`),
 outside any transaction.
 """
@@ -16,13 +16,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any, cast
 
-from bot.attachments import AttachmentStore
 from bot.channels.base import Channel
-from bot.delivery import Delivery
+from bot.delivery.keyed_lock import KeyedLock
+from bot.delivery.outbox import Delivery
 from bot.engine import Engine
-from bot.keyed_lock import KeyedLock
 from bot.messages import Incoming
-from bot.photos import PhotoSource, fetch_photo
+from bot.procedures.attachments import AttachmentStore
+from bot.procedures.photos import PhotoSource, fetch_photo
 from bot.storage.base import Store
 from bot.storage.records import Channel as ChannelName
 

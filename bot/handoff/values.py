@@ -1,6 +1,7 @@
-"""Values, errors and text helpers of :mod:`bot.escalation` (no I/O here).
+"""Values, errors and text helpers of :mod:`bot.handoff.escalation` (no I/O here).
 
-Handlers import :class:`EscalationRequest` from here (through :mod:`bot.escalation`), so asking
+Handlers import :class:`EscalationRequest` from here (through :mod:`bot.handoff.escalation`), so
+asking
 for a hand-off stays a plain value that the engine carries out.
 """
 

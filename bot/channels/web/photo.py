@@ -5,10 +5,11 @@
                              -> 400 / 413 {"error", "reason", "replies", ...} when refused
 
 Like ``POST /api/chat`` it needs no CSRF token: the visitor is known by the signed, SameSite
-cookie, and the upload only adds a photo to that visitor's own conversation. The file is checked
-by its bytes (:class:`bot.attachments.AttachmentStore`), never by its name or declared type. A
-refused photo still reaches the engine as ``{"rejected": reason}``, so the reply is the same
-re-ask a LINE or Telegram citizen gets; the status code tells the page what went wrong.
+cookie, and the upload only adds a photo to that visitor's own conversation. The file is
+checked by its bytes (:class:`bot.procedures.attachments.AttachmentStore`), never by its name or
+declared type. A refused photo still reaches the engine as ``{"rejected": reason}``, so the
+reply is the same re-ask a LINE or Telegram citizen gets; the status code tells the page what went
+wrong.
 """
 
 from __future__ import annotations
@@ -21,16 +22,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bot.app import runtime_of
-from bot.channels.web import (
+from bot.channels.web.api import (
     BadInput,
-    WebChannel,
-    _error,
-    _json,
-    _outcome_json,
-    _visitor,
+    WebChat,
+    bind,
+    error_response,
+    json_response,
+    outcome_json,
+    visitor_of,
 )
-from bot.photos import keep_photo, rejected
+from bot.procedures.photos import keep_photo, rejected
 
 logger = logging.getLogger(__name__)
 
@@ -60,29 +61,29 @@ async def _read_photo(request: Request, limit: int) -> tuple[bytes | None, str |
     return (None if len(data) > limit else data), upload.content_type
 
 
-async def photo(request: Request) -> Response:
+async def photo(web: WebChat, request: Request) -> Response:
     """Keep the visitor's photo and answer it as the engine does for any channel's photo."""
-    runtime = runtime_of(request)
-    files = runtime.attachments
+    files = web.attachments
     try:
         data, declared = await _read_photo(request, files.max_bytes)
     except BadInput as error:
-        return _error(error)
-    visitor = _visitor(request)
+        return error_response(error)
+    visitor = visitor_of(web, request)
     if data is None:
         payload = rejected("field_photo_size")
     else:
-        payload = await keep_photo(runtime.store, files, "web", visitor.id, data, declared)
-    channel = runtime.channels.get("web") or WebChannel()
-    [(incoming, _recipient)] = channel.parse_event({"visitor": visitor.id, "photo": payload})
-    outcome = await runtime.engine.handle(incoming)
+        payload = await keep_photo(web.store, files, "web", visitor.id, data, declared)
+    [(incoming, _recipient)] = web.channel.parse_event({"visitor": visitor.id, "photo": payload})
+    outcome = await web.engine.handle(incoming)
     reason = payload.get("rejected")
-    body: dict[str, Any] = _outcome_json(outcome)
+    body: dict[str, Any] = outcome_json(outcome)
     if reason is not None:
         body.update(error=_REFUSALS[reason], reason=reason, limit=files.max_bytes)
-    response = _json(request, body, visitor)
+    response = json_response(web, body, visitor)
     response.status_code = _STATUS[reason]
     return response
 
 
-ROUTES: list[BaseRoute] = [Route("/api/chat/photo", photo, methods=["POST"])]
+def routes(web: WebChat) -> list[BaseRoute]:
+    """``POST /api/chat/photo``."""
+    return [Route("/api/chat/photo", bind(web, photo), methods=["POST"])]

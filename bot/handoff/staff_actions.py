@@ -1,6 +1,7 @@
 """What every staff action on a citizen's case shares: the audit line, the citizen, the send.
 
-Used by :mod:`bot.escalation` (hand-off cases) and :mod:`bot.applications` (applications).
+Used by :mod:`bot.handoff.escalation` (hand-off cases) and :mod:`bot.procedures.applications`
+(applications).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import logging
 from typing import Any
 
 from bot.channels.base import Recipient
-from bot.delivery import Delivery
+from bot.delivery.outbox import Delivery
 from bot.errors import CityBotError
 from bot.messages import Reply
 from bot.storage.base import Unit

@@ -1,0 +1,113 @@
+"""LINE inbound: the signed webhook, stored first and processed once, and event parsing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.channels.base import Recipient
+from bot.messages import Incoming, Kind
+
+logger = logging.getLogger(__name__)
+
+_MESSAGE_KINDS = {"text": Kind.TEXT, "image": Kind.IMAGE, "location": Kind.LOCATION}
+
+if TYPE_CHECKING:
+    from bot.channels.line.channel import LineChannel
+    from bot.delivery.inbox import Inbox
+
+def event_key(event: Mapping[str, Any]) -> str:
+    """The idempotency key of an event: ``webhookEventId``, else a hash of the event."""
+    event_id = event.get("webhookEventId")
+    if isinstance(event_id, str) and event_id:
+        return event_id
+    canonical = json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def parse_event(event: Mapping[str, Any]) -> list[tuple[Incoming, Recipient]]:
+    """Translate one LINE webhook event (as LINE sent it) into a message for the engine.
+
+    Only one-to-one chats in active mode are answered; other event types, group and room
+    events and standby-mode events are ignored (an empty list).
+    """
+    event_type = str(event.get("type", ""))
+    source = event.get("source") or {}
+    user_id = source.get("userId") if source.get("type") == "user" else None
+    if not user_id or event.get("mode", "active") != "active":
+        logger.info("LINE %s event ignored (not an active one-to-one chat)", event_type)
+        return []
+    context: dict[str, Any] = {"received_at": event.get("timestamp"), "event_id": event_key(event)}
+    if event.get("replyToken"):
+        context["reply_token"] = event["replyToken"]
+    recipient = Recipient(user_id=str(user_id), context=context)
+    if event_type == "message":
+        message = event.get("message") or {}
+        incoming = _message(str(user_id), message)
+    elif event_type == "postback":
+        data = str((event.get("postback") or {}).get("data", ""))
+        incoming = Incoming("line", str(user_id), text=data, kind=Kind.CHOICE)
+    elif event_type in ("follow", "unfollow"):
+        kind = Kind.FOLLOW if event_type == "follow" else Kind.UNFOLLOW
+        incoming = Incoming("line", str(user_id), kind=kind)
+    else:
+        logger.info("LINE %s event ignored (not handled)", event_type)
+        return []
+    return [(incoming, recipient)]
+
+
+def _message(user_id: str, message: Mapping[str, Any]) -> Incoming:
+    kind = _MESSAGE_KINDS.get(str(message.get("type")), Kind.OTHER)
+    platform_id = str(message["id"]) if message.get("id") is not None else None
+    payload: dict[str, Any] | None = None
+    text = ""
+    if kind is Kind.TEXT:
+        text = str(message.get("text", ""))
+    elif kind is Kind.LOCATION:
+        payload = {k: message.get(k) for k in ("latitude", "longitude", "address", "title")}
+    elif kind is Kind.IMAGE:
+        payload = {"message_id": platform_id, "content_provider": message.get("contentProvider")}
+    return Incoming(
+        "line", user_id, text=text, kind=kind, payload=payload, platform_id=platform_id
+    )
+
+
+
+def routes(channel: LineChannel | None, inbox: Inbox) -> list[BaseRoute]:
+    """``POST /webhooks/line``: verify, store each event once, process in the background."""
+
+    async def webhook(request: Request) -> Response:
+        if channel is None:
+            return JSONResponse({"error": "LINE is not configured"}, status_code=404)
+        body = await request.body()
+        if not channel.verify(body, request.headers.get("X-Line-Signature", "")):
+            logger.warning("LINE webhook refused: missing or wrong signature")
+            return JSONResponse({"error": "invalid signature"}, status_code=401)
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return JSONResponse({"error": "body is not JSON"}, status_code=400)
+        events = document.get("events") if isinstance(document, dict) else None
+        if not isinstance(events, list):
+            return JSONResponse(
+                {"error": "expected an object with an events list"}, status_code=400
+            )
+        for event in events:
+            if not isinstance(event, dict):
+                continue
+            key = event_key(event)
+            if await inbox.accept("line", key, event):
+                inbox.schedule("line", key, event)
+            else:
+                redelivery = (event.get("deliveryContext") or {}).get("isRedelivery")
+                logger.info("LINE event %s already received (redelivery: %s)", key, redelivery)
+        return JSONResponse({"ok": True})
+
+    return [Route("/webhooks/line", webhook, methods=["POST"])]

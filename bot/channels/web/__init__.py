@@ -1,0 +1,1 @@
+"""The web chat: the page, its JSON API and photo upload."""

@@ -1,0 +1,1 @@
+"""Delivery: the inbox (webhook events stored first, processed once) and the outbox."""

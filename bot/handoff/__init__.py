@@ -1,0 +1,1 @@
+"""Hand-off to staff: escalations, office hours, and what staff actions share."""

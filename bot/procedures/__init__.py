@@ -1,0 +1,1 @@
+"""No-visit procedures: applications, attachments and photos, retention, answer parsers."""

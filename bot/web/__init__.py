@@ -1,1 +1,0 @@
-"""The web chat page: its template, script and stylesheet (served by bot.channels.web)."""

@@ -1,0 +1,1 @@
+"""Guided procedures inside the conversation: steps, answers, summary, stop and resume."""
