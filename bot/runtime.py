@@ -25,7 +25,7 @@ from bot.clock import Clock, SystemClock
 from bot.delivery.inbox import Inbox
 from bot.delivery.outbox import Delivery
 from bot.engine import Engine
-from bot.events import EventBus
+from bot.events import EventBus, event_bus
 from bot.handoff.escalation import EscalationService
 from bot.knowledge_service import Knowledge
 from bot.procedures.applications import ApplicationService
@@ -84,7 +84,7 @@ def compose(
     channels = channels if channels is not None else build_channels(settings)
     channels.setdefault("web", WebChannel())
     delivery = Delivery(store, channels)
-    events = EventBus()
+    events = event_bus(settings.database_url)
     escalations = EscalationService(
         store, knowledge, events, delivery, settings.office_hours, clock=clock
     )
@@ -129,6 +129,7 @@ async def running(runtime: Runtime) -> AsyncIterator[Runtime]:
     """Migrate the database, open the platform clients and the workers; close them after."""
     if runtime.owns_store:
         await migrate(runtime.settings.database_url)
+    await runtime.events.start()
     started: list[Channel] = []
     try:
         for channel in runtime.channels.values():
@@ -153,5 +154,6 @@ async def running(runtime: Runtime) -> AsyncIterator[Runtime]:
         await runtime.delivery.stop()
         for channel in reversed(started):
             await channel.stop()
+        await runtime.events.stop()
         if runtime.owns_store:
             await runtime.store.close()
