@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
 from bot.storage.base import Unit
 from bot.storage.checks import (
     check_author,
@@ -60,10 +61,10 @@ from bot.storage.records import (
     UserRecord,
 )
 from bot.storage.sql_applications import SqlApplicationRepo, SqlAttachmentRepo
-from bot.storage.sql_base import insert_for, load
+from bot.storage.sql_base import SqlRepo, insert_for, load
 from bot.storage.sql_queue import SqlEscalationRepo, SqlNoteRepo
 from bot.storage.sql_staff import SqlAuditRepo, SqlDraftRepo, SqlSessionRepo, SqlStaffRepo
-from bot.storage.types import require_aware, utcnow
+from bot.storage.types import require_aware
 
 __all__ = [
     "SqlApplicationRepo",
@@ -84,32 +85,28 @@ __all__ = [
 ]
 
 
-def sql_unit(session: AsyncSession) -> Unit:
-    """Return the repositories bound to ``session``."""
+def sql_unit(session: AsyncSession, clock: Clock) -> Unit:
+    """Return the repositories bound to ``session``, stamping times from ``clock``."""
     return Unit(
-        users=SqlUserRepo(session),
-        conversations=SqlConversationRepo(session),
-        messages=SqlMessageRepo(session),
-        feedback=SqlFeedbackRepo(session),
-        events=SqlWebhookEventRepo(session),
-        outbox=SqlOutboxRepo(session),
-        staff=SqlStaffRepo(session),
-        sessions=SqlSessionRepo(session),
-        escalations=SqlEscalationRepo(session),
-        notes=SqlNoteRepo(session),
-        audit=SqlAuditRepo(session),
-        drafts=SqlDraftRepo(session),
-        applications=SqlApplicationRepo(session),
-        attachments=SqlAttachmentRepo(session),
+        users=SqlUserRepo(session, clock),
+        conversations=SqlConversationRepo(session, clock),
+        messages=SqlMessageRepo(session, clock),
+        feedback=SqlFeedbackRepo(session, clock),
+        events=SqlWebhookEventRepo(session, clock),
+        outbox=SqlOutboxRepo(session, clock),
+        staff=SqlStaffRepo(session, clock),
+        sessions=SqlSessionRepo(session, clock),
+        escalations=SqlEscalationRepo(session, clock),
+        notes=SqlNoteRepo(session, clock),
+        audit=SqlAuditRepo(session, clock),
+        drafts=SqlDraftRepo(session, clock),
+        applications=SqlApplicationRepo(session, clock),
+        attachments=SqlAttachmentRepo(session, clock),
     )
 
 
-class SqlUserRepo:
+class SqlUserRepo(SqlRepo):
     """Users in SQL."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        """Work inside ``session``."""
-        self._session = session
 
     async def get_or_create(
         self,
@@ -127,7 +124,7 @@ class SqlUserRepo:
         check_channel(channel)
         if language is not None:
             check_language(language)
-        now = utcnow()
+        now = self._now()
         stmt = (
             insert_for(self._session, User)
             .values(
@@ -168,7 +165,7 @@ class SqlUserRepo:
 
     async def touch(self, user_id: int) -> None:
         """Set ``last_seen_at`` to now."""
-        (await load(self._session, User, user_id)).last_seen_at = utcnow()
+        (await load(self._session, User, user_id)).last_seen_at = self._now()
         await self._session.flush()
 
     async def erase(self, user_id: int) -> dict[str, int]:
@@ -209,12 +206,8 @@ class SqlUserRepo:
         return removed
 
 
-class SqlConversationRepo:
+class SqlConversationRepo(SqlRepo):
     """Conversations in SQL."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        """Work inside ``session``."""
-        self._session = session
 
     async def open_for(self, user_id: int) -> ConversationRecord:
         """Return the user's latest conversation that is not closed, or start a new one."""
@@ -229,7 +222,7 @@ class SqlConversationRepo:
             .limit(1)
         )
         if row is None:
-            now = utcnow()
+            now = self._now()
             row = Conversation(
                 user_id=user_id,
                 status=ConversationStatus.BOT,
@@ -259,17 +252,13 @@ class SqlConversationRepo:
             row.status = ConversationStatus(status)
         if state is not None:
             row.state = copy.deepcopy(state)
-        row.updated_at = utcnow()
+        row.updated_at = self._now()
         await self._session.flush()
         return conversation_record(row)
 
 
-class SqlMessageRepo:
+class SqlMessageRepo(SqlRepo):
     """Messages in SQL."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        """Work inside ``session``."""
-        self._session = session
 
     async def add(
         self,
@@ -295,7 +284,7 @@ class SqlMessageRepo:
             text=text,
             payload=copy.deepcopy(payload),
             platform_id=platform_id,
-            created_at=utcnow(),
+            created_at=self._now(),
         )
         self._session.add(row)
         await self._session.flush()
@@ -333,12 +322,8 @@ class SqlMessageRepo:
         return [message_record(row) for row in rows]
 
 
-class SqlFeedbackRepo:
+class SqlFeedbackRepo(SqlRepo):
     """Feedback in SQL."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        """Work inside ``session``."""
-        self._session = session
 
     async def add(
         self, conversation_id: int, entry_id: str, helpful: bool, comment: str | None = None
@@ -350,7 +335,7 @@ class SqlFeedbackRepo:
             entry_id=entry_id,
             helpful=helpful,
             comment=comment,
-            created_at=utcnow(),
+            created_at=self._now(),
         )
         self._session.add(row)
         await self._session.flush()
@@ -366,12 +351,8 @@ class SqlFeedbackRepo:
         return {entry: (int(y), int(n)) for entry, y, n in rows}
 
 
-class SqlWebhookEventRepo:
+class SqlWebhookEventRepo(SqlRepo):
     """Webhook events in SQL."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        """Work inside ``session``."""
-        self._session = session
 
     async def record(self, channel: Channel, event_id: str, payload: dict[str, Any]) -> bool:
         """Store the event; ``True`` only the first time.
@@ -388,7 +369,7 @@ class SqlWebhookEventRepo:
                 payload=copy.deepcopy(payload),
                 status=EventStatus.PENDING,
                 attempts=0,
-                received_at=utcnow(),
+                received_at=self._now(),
             )
             .on_conflict_do_nothing(index_elements=["channel", "event_id"])
             .returning(WebhookEvent.id)
@@ -415,7 +396,7 @@ class SqlWebhookEventRepo:
             payload={},
             status=EventStatus.DONE,
             attempts=WebhookEvent.attempts + 1,
-            processed_at=utcnow(),
+            processed_at=self._now(),
         )
 
     async def mark_failed(self, channel: Channel, event_id: str, error: str) -> None:
@@ -425,7 +406,7 @@ class SqlWebhookEventRepo:
             event_id,
             status=EventStatus.FAILED,
             attempts=WebhookEvent.attempts + 1,
-            processed_at=utcnow(),
+            processed_at=self._now(),
             last_error=error,
         )
 
@@ -441,12 +422,8 @@ class SqlWebhookEventRepo:
         return [event_record(row) for row in rows]
 
 
-class SqlOutboxRepo:
+class SqlOutboxRepo(SqlRepo):
     """Outbox in SQL."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        """Work inside ``session``."""
-        self._session = session
 
     async def enqueue(
         self,
@@ -460,7 +437,7 @@ class SqlOutboxRepo:
         check_channel(channel)
         if message_id is not None:
             await load(self._session, Message, message_id)
-        now = utcnow()
+        now = self._now()
         due_at = require_aware(available_at, "available_at") if available_at else now
         row = Outbox(
             channel=channel,
@@ -529,7 +506,7 @@ class SqlOutboxRepo:
         row = await load(self._session, Outbox, outbox_id)
         row.status = OutboxStatus.SENT
         row.attempts = Outbox.attempts + 1  # in SQL: concurrent counts are not lost
-        row.sent_at = utcnow()
+        row.sent_at = self._now()
         await self._session.flush()
 
     async def retry_later(self, outbox_id: int, error: str, next_attempt_at: dt.datetime) -> None:
