@@ -239,7 +239,7 @@ async def _purge(args: argparse.Namespace, out: TextIO) -> int:
     await migrate(settings.database_url)
     store = create_store(settings.database_url)
     try:
-        plan = await purge_plan(store, dt.datetime.now(dt.UTC), older_than)
+        plan = await purge_plan(store, store.clock(), older_than)
         day = plan.cutoff.astimezone(dt.timezone(dt.timedelta(hours=9))).date()
         verb = "deleting" if args.apply else "would delete"
         out.write(
@@ -324,20 +324,21 @@ async def _ask(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     from bot.engine import Engine
     from bot.knowledge_service import Knowledge
     from bot.messages import Incoming
-    from bot.storage.memory import InMemoryStore
+    from bot.storage.db import scratch_store
 
-    engine = Engine(Knowledge.load(), InMemoryStore())
     questions = [args.question] if args.question is not None else (ln.rstrip("\n") for ln in stdin)
-    for number, question in enumerate(questions):
-        # Each question is its own fresh conversation: a new user every time.
-        outcome = await engine.handle(Incoming("terminal", f"ask-{number}", text=question))
-        if args.json:
-            out.write(json.dumps(_ask_json(outcome), ensure_ascii=False) + "\n")
-        else:
-            from bot.channels.terminal import render
+    async with scratch_store() as store:
+        engine = Engine(Knowledge.load(), store)
+        for number, question in enumerate(questions):
+            # Each question is its own fresh conversation: a new user every time.
+            outcome = await engine.handle(Incoming("terminal", f"ask-{number}", text=question))
+            if args.json:
+                out.write(json.dumps(_ask_json(outcome), ensure_ascii=False) + "\n")
+            else:
+                from bot.channels.terminal import render
 
-            out.write(render(outcome) + "\n")
-        out.flush()
+                out.write(render(outcome) + "\n")
+            out.flush()
     return 0
 
 

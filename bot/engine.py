@@ -18,16 +18,15 @@ commit. Without one (``citybot ask``) hand-offs still answer and only the status
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from bot.choices import COMMAND, SAY, decode
+from bot.clock import Clock
 from bot.delivery.keyed_lock import KeyedLock
 from bot.handoff.office_hours import OfficeHours
-from bot.handoff.values import utc_now
 from bot.knowledge_service import Knowledge
 from bot.messages import Incoming, Kind, Outcome, OutcomeKind, Reply
 from bot.storage.base import Store, Unit
@@ -101,7 +100,7 @@ class Engine:
         escalations: EscalationService | None = None,
         *,
         office_hours: OfficeHours | None = None,
-        clock: Callable[[], dt.datetime] | None = None,
+        clock: Clock | None = None,
         flows: FlowCatalog | None = None,
         attachments: AttachmentStore | None = None,
     ) -> None:
@@ -111,8 +110,8 @@ class Engine:
             handlers: the handlers in order; by default :func:`handlers.default_handlers`.
             escalations: records hand-offs for staff; ``None`` records only the status.
             office_hours: what hand-offs promise; by default the service's, else the defaults.
-            clock: the time for office hours and flows (tests freeze it); by default the
-                service's, else the system clock.
+            clock: the time for office hours and flows; by default the store's (the runtime
+                hands the same clock to both).
             flows: the guided flows and life events; by default the shipped ones.
             attachments: where photos sent during a flow are kept (deleted on cancel).
         """
@@ -120,10 +119,10 @@ class Engine:
         self.store = store
         self.escalations = escalations
         hours = office_hours or (escalations.office_hours if escalations else OfficeHours())
-        now = clock or (escalations.clock if escalations else None)
-        availability = Availability(hours, now) if now else Availability(hours)
+        self.clock = clock or store.clock
+        availability = Availability(hours, self.clock)
         self.flows = flows if flows is not None else shipped_flows(knowledge.kb)
-        self.services = FlowServices(self.flows, store, now or utc_now, attachments)
+        self.services = FlowServices(self.flows, store, self.clock, attachments)
         self.handlers = (
             list(handlers)
             if handlers is not None

@@ -77,19 +77,26 @@ def compose(
     clock: Clock | None = None,
 ) -> Runtime:
     """Build every service; nothing is opened or started until :func:`running`."""
-    clock = clock or SystemClock()
     knowledge = knowledge or Knowledge.load(settings.knowledge_dir)
     owns_store = store is None
-    store = store or create_store(settings.database_url)
+    if store is None:
+        clock = clock or SystemClock()
+        store = create_store(settings.database_url, clock=clock)
+    clock = clock or store.clock
+    if store.clock is not clock:
+        msg = "the store must run on the runtime's clock: create_store(url, clock=clock)"
+        raise ValueError(msg)
     channels = channels if channels is not None else build_channels(settings)
     channels.setdefault("web", WebChannel())
-    delivery = Delivery(store, channels)
+    delivery = Delivery(store, channels, clock=clock)
     events = event_bus(settings.database_url)
     escalations = EscalationService(
         store, knowledge, events, delivery, settings.office_hours, clock=clock
     )
     attachments = AttachmentStore.from_settings(settings)
-    engine = Engine(knowledge, store, escalations=escalations, attachments=attachments)
+    engine = Engine(
+        knowledge, store, escalations=escalations, attachments=attachments, clock=clock
+    )
     applications = ApplicationService(
         store, knowledge, events, delivery, flows=engine.flows, clock=clock
     )

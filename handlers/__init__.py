@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
 
 def default_handlers(
-    availability: Availability | None = None, services: FlowServices | None = None
+    availability: Availability, services: FlowServices | None = None
 ) -> list[Handler]:
     """The first handler that accepts a turn answers it; the fallback accepts everything.
 
@@ -27,14 +27,13 @@ def default_handlers(
     from handlers.fallback import FallbackHandler
     from handlers.faq import FaqHandler
     from handlers.greeting import GreetingHandler, HelpHandler, ThanksHandler
-    from handlers.handoff import Availability, BotBackHandler, HandoffHandler, StaffQuietHandler
+    from handlers.handoff import BotBackHandler, HandoffHandler, StaffQuietHandler
     from handlers.language import LanguageHandler
     from handlers.life_event import LifeEventHandler
     from handlers.privacy import DeleteDataHandler
     from handlers.procedure import ProcedureHandler
     from handlers.status import StatusHandler
 
-    availability = availability or Availability()
     procedures: list[Handler] = []
     if services is not None:
         procedures = [

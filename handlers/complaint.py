@@ -15,8 +15,8 @@ from handlers.handoff import WAITING, Availability
 class ComplaintHandler:
     name = "complaint"
 
-    def __init__(self, availability: Availability | None = None) -> None:
-        self.availability = availability or Availability()
+    def __init__(self, availability: Availability) -> None:
+        self.availability = availability
 
     async def accepts(self, turn: Turn) -> bool | None:
         if not turn.text.strip():

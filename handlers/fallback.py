@@ -19,8 +19,8 @@ ESCALATE_AFTER = 2  # failures in a row
 class FallbackHandler:
     name = "fallback"
 
-    def __init__(self, availability: Availability | None = None) -> None:
-        self.availability = availability or Availability()
+    def __init__(self, availability: Availability) -> None:
+        self.availability = availability
 
     async def accepts(self, turn: Turn) -> bool:
         return True

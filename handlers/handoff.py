@@ -9,12 +9,12 @@ What the citizen is promised depends on the office hours: staff soon, or after t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.choices import encode_feedback
+from bot.clock import Clock
 from bot.handoff.office_hours import OfficeHours
-from bot.handoff.values import EscalationRequest, utc_now
+from bot.handoff.values import EscalationRequest
 from bot.messages import OutcomeKind, Reply
 from handlers.base import Response, Turn
 
@@ -25,8 +25,8 @@ BOT, WAITING, STAFF, CLOSED = "bot", "waiting", "staff", "closed"
 class Availability:
     """When staff can answer, said honestly in the citizen's language."""
 
-    hours: OfficeHours = field(default_factory=OfficeHours)
-    clock: Callable[[], dt.datetime] = utc_now
+    hours: OfficeHours
+    clock: Clock
 
     def text(self, turn: Turn) -> str:
         now = self.clock()
@@ -71,8 +71,8 @@ class HandoffHandler:
 
     name = "handoff"
 
-    def __init__(self, availability: Availability | None = None) -> None:
-        self.availability = availability or Availability()
+    def __init__(self, availability: Availability) -> None:
+        self.availability = availability
 
     async def accepts(self, turn: Turn) -> bool | None:
         if turn.command == "staff":

@@ -51,9 +51,9 @@ class ProcedureHandler:
 
     name = "procedure"
 
-    def __init__(self, services: FlowServices, availability: Availability | None = None) -> None:
+    def __init__(self, services: FlowServices, availability: Availability) -> None:
         self.services = services
-        self.availability = availability or Availability()
+        self.availability = availability
 
     async def accepts(self, turn: Turn) -> tuple[str, Flow | None] | None:
         if turn.incoming.kind in (Kind.FOLLOW, Kind.UNFOLLOW):

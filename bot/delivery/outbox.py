@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from bot.channels.base import Channel, Recipient
+from bot.clock import Clock
 from bot.errors import ChannelError
 from bot.messages import Choice, Reply
 from bot.storage.base import Store
@@ -54,8 +55,10 @@ class Delivery:
         first_delay: float = 2.0,
         poll_interval: float = 1.0,
         lease: float = 120.0,
+        clock: Clock | None = None,
     ) -> None:
         self.store = store
+        self.clock = clock or store.clock  # retry times and leases
         self.channels = dict(channels)
         self.max_attempts = max_attempts
         self.first_delay = first_delay
@@ -122,7 +125,7 @@ class Delivery:
                 )
             else:
                 delay = self.first_delay * (2**attempts)
-                retry_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
+                retry_at = self.clock() + dt.timedelta(seconds=delay)
                 await unit.outbox.retry_later(outbox_id, error, retry_at)
                 logger.warning(
                     "outbox %s: send failed (%s); retry in %.0f s", outbox_id, error, delay
@@ -132,14 +135,12 @@ class Delivery:
 
     def _lease_end(self) -> dt.datetime:
         """While a message is being sent, it is not due: a crash makes it due again after."""
-        return dt.datetime.now(dt.UTC) + dt.timedelta(seconds=self.lease)
+        return self.clock() + dt.timedelta(seconds=self.lease)
 
     async def flush(self) -> int:
         """Try every due message once; returns how many were sent."""
         async with self.store.unit() as unit:
-            due: list[OutboxRecord] = await unit.outbox.claim(
-                dt.datetime.now(dt.UTC), self._lease_end()
-            )
+            due: list[OutboxRecord] = await unit.outbox.claim(self.clock(), self._lease_end())
         sent = 0
         for item in due:
             sent += await self._attempt(

@@ -18,10 +18,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, cast
 
+from bot.clock import Clock
 from bot.events import EventBus
 from bot.handoff.office_hours import OfficeHours
 from bot.handoff.staff_actions import audit, citizen, send_to_citizen
@@ -39,7 +40,6 @@ from bot.handoff.values import (
     checked,
     snapshot,
     summarize,
-    utc_now,
 )
 from bot.knowledge_service import Knowledge
 from bot.storage.base import Store, Unit
@@ -67,7 +67,6 @@ __all__ = [
     "EscalationRequest",
     "EscalationService",
     "StaffReply",
-    "utc_now",
 ]
 
 logger = logging.getLogger(__name__)
@@ -83,14 +82,14 @@ class EscalationService:
         events: EventBus,
         delivery: Delivery | None = None,
         office_hours: OfficeHours | None = None,
-        clock: Callable[[], dt.datetime] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.store = store
         self.knowledge = knowledge
         self.events = events
         self.delivery = delivery
         self.office_hours = office_hours or OfficeHours()
-        self.clock = clock or utc_now
+        self.clock = clock or store.clock
         self._locks: dict[int, asyncio.Lock] = {}
 
     # -- office hours and departments ---------------------------------------------------------

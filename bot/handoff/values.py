@@ -7,7 +7,6 @@ for a hand-off stays a plain value that the engine carries out.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -64,10 +63,6 @@ class StaffReply:
     escalation: EscalationRecord
     message: MessageRecord
     delivered: bool
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def summarize(system: SystemTexts, reason: str, recent: Sequence[MessageRecord]) -> str:

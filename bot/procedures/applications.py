@@ -16,12 +16,11 @@ Which clerk may touch which department is the console's business.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.clock import Clock
 from bot.errors import CityBotError
 from bot.events import EventBus
 from bot.handoff.staff_actions import audit, citizen, send_to_citizen
@@ -73,10 +72,6 @@ class StatusChange:
     delivered: bool
 
 
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def notice_key(current: str, target: str) -> str:
     """The message template for a change: moving a closed one back is a reopening."""
     if target == "in_progress" and current in CLOSED:
@@ -105,14 +100,14 @@ class ApplicationService:
         events: EventBus,
         delivery: Delivery | None = None,
         flows: FlowCatalog | None = None,
-        clock: Callable[[], dt.datetime] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.store = store
         self.knowledge = knowledge
         self.events = events
         self.delivery = delivery
         self._flows = flows
-        self.clock = clock or utc_now
+        self.clock = clock or store.clock
 
     @property
     def flows(self) -> FlowCatalog:

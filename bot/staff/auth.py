@@ -34,10 +34,6 @@ FAILURE_WINDOW = dt.timedelta(minutes=15)
 TOUCH_EVERY = dt.timedelta(minutes=1)  # refresh the idle expiry at most this often
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def token_hash(token: str) -> str:
     """What the database keeps of a session token."""
     return hashlib.sha256(token.encode()).hexdigest()

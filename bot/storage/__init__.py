@@ -1,5 +1,8 @@
-"""Storage: SQLAlchemy models, repositories, their in-memory twins and migrations.
+"""Storage: SQLAlchemy models, the SQL repositories (SQLite and PostgreSQL) and migrations.
 
+There is one implementation: the SQL repositories behind the protocols of
+:mod:`bot.storage.base`, on a PostgreSQL server or a SQLite file (a temporary one for unit tests
+and ``citybot ask``). Every timestamp comes from the clock the store is created with.
 Everything outside this package uses the names exported here and never sees ORM objects.
 """
 
@@ -23,7 +26,6 @@ from bot.storage.base import (
 )
 from bot.storage.db import SqlStore, create_store, default_database_url, migrate
 from bot.storage.errors import DuplicateError, RecordNotFoundError, StorageError
-from bot.storage.memory import InMemoryStore
 from bot.storage.records import (
     UNSET,
     ApplicationEventKind,
@@ -81,7 +83,6 @@ __all__ = [
     "EventStatus",
     "FeedbackRecord",
     "FeedbackRepo",
-    "InMemoryStore",
     "MessageRecord",
     "MessageRepo",
     "NoteKind",

@@ -20,6 +20,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.clock import Clock
 from bot.storage.base_applications import ApplicationRepo, AttachmentRepo
 from bot.storage.base_staff import (
     AuditRepo,
@@ -267,7 +268,9 @@ class Unit:
 
 
 class Store(Protocol):
-    """Where units of work come from."""
+    """Where units of work come from; ``clock`` stamps every row the repositories write."""
+
+    clock: Clock
 
     def unit(self) -> AbstractAsyncContextManager[Unit]:
         """Open one transaction: commit on normal exit, roll back on exception."""

@@ -1,6 +1,5 @@
-"""Argument checks shared by the SQL repositories and their in-memory twins.
-
-Both implementations call the same checks first, so they refuse the same input the same way.
+"""Argument checks shared by the SQL repositories: they refuse bad input the same way on SQLite
+and PostgreSQL, before any SQL runs.
 """
 
 from __future__ import annotations

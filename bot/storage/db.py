@@ -4,7 +4,7 @@ Usage::
 
     url = default_database_url()          # or settings.database_url
     await migrate(url)                    # Alembic ``upgrade head``, at start-up
-    store = create_store(url)
+    store = create_store(url, clock=SystemClock())   # FrozenClock(...) in tests
     async with store.unit() as unit:
         ...
     await store.close()
@@ -31,7 +31,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import StaticPool
 
+from bot.clock import Clock, SystemClock
 from bot.storage.base import Unit
 from bot.storage.repositories import sql_unit
 
@@ -44,6 +46,7 @@ __all__ = [
     "default_database_url",
     "ensure_sqlite_directory",
     "migrate",
+    "scratch_store",
 ]
 
 logger = logging.getLogger(__name__)
@@ -108,9 +111,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 class SqlStore:
     """A :class:`bot.storage.base.Store` backed by SQLite or PostgreSQL."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        """Hand out sessions of ``engine``; objects stay readable after commit."""
+    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
+        """Hand out sessions of ``engine``; every timestamp the repositories write or compare
+        with comes from ``clock``; objects stay readable after commit."""
         self._engine = engine
+        self.clock = clock
         self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
 
     @property
@@ -123,7 +128,7 @@ class SqlStore:
         """Open one transaction: commit on normal exit, roll back on exception."""
         session: AsyncSession
         async with self._sessions() as session, session.begin():
-            yield sql_unit(session)
+            yield sql_unit(session, self.clock)
 
     async def ping(self) -> bool:
         """Return whether the database answers ``SELECT 1`` within a few seconds."""
@@ -140,9 +145,13 @@ class SqlStore:
         await self._engine.dispose()
 
 
-def create_store(url: str) -> SqlStore:
-    """Return a :class:`SqlStore` for ``url`` (``sqlite+aiosqlite:///…`` or ``postgresql+asyncpg://…``)."""
-    return SqlStore(create_engine(url))
+def create_store(url: str, *, clock: Clock | None = None) -> SqlStore:
+    """Return a :class:`SqlStore` for ``url`` (``sqlite+aiosqlite:///…`` or ``postgresql+asyncpg://…``).
+
+    ``clock`` stamps every row and answers every "now" inside the repositories; the system
+    clock unless given (the runtime passes its own, tests a :class:`bot.clock.FrozenClock`).
+    """
+    return SqlStore(create_engine(url), clock or SystemClock())
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -166,6 +175,24 @@ async def migrate(url: str) -> None:
             await conn.run_sync(_upgrade_head)
     finally:
         await engine.dispose()
+
+
+@asynccontextmanager
+async def scratch_store(clock: Clock | None = None) -> AsyncIterator[SqlStore]:
+    """Yield a migrated SQLite database in memory, gone when the block ends (``citybot ask``).
+
+    ``sqlite+aiosqlite://`` with one shared connection (``StaticPool``), migrated on that
+    connection: the same SQL repositories as production, nothing left on disk.
+    """
+    store = SqlStore(
+        create_engine("sqlite+aiosqlite://", poolclass=StaticPool), clock or SystemClock()
+    )
+    try:
+        async with store.engine.begin() as conn:
+            await conn.run_sync(_upgrade_head)
+        yield store
+    finally:
+        await store.close()
 
 
 def _upgrade_head(connection: Connection) -> None:

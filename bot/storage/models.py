@@ -32,7 +32,7 @@ from bot.storage.records import (
     EventStatus,
     OutboxStatus,
 )
-from bot.storage.types import BigIntPK, JSONDict, JSONList, UTCDateTime, utcnow
+from bot.storage.types import BigIntPK, JSONDict, JSONList, UTCDateTime
 
 __all__ = [
     "Application",
@@ -97,8 +97,8 @@ class User(Base):
     display_name: Mapped[str | None] = mapped_column(String(255))
     language: Mapped[str] = mapped_column(String(8), default="ja")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column()
+    last_seen_at: Mapped[dt.datetime] = mapped_column()
 
 
 class Conversation(Base):
@@ -113,8 +113,8 @@ class Conversation(Base):
         _status(ConversationStatus), default=ConversationStatus.BOT
     )
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column()
+    updated_at: Mapped[dt.datetime] = mapped_column()
 
 
 class Message(Base):
@@ -132,7 +132,7 @@ class Message(Base):
     text: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict[str, Any] | None] = mapped_column()
     platform_id: Mapped[str | None] = mapped_column(String(128))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column()
 
 
 class Feedback(Base):
@@ -147,7 +147,7 @@ class Feedback(Base):
     entry_id: Mapped[str] = mapped_column(String(128), index=True)
     helpful: Mapped[bool] = mapped_column(Boolean)
     comment: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column()
 
 
 class WebhookEvent(Base):
@@ -165,7 +165,7 @@ class WebhookEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[EventStatus] = mapped_column(_status(EventStatus), default=EventStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[dt.datetime] = mapped_column()
     processed_at: Mapped[dt.datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(Text)
 
@@ -184,9 +184,9 @@ class Outbox(Base):
         _status(OutboxStatus), default=OutboxStatus.PENDING
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column()
     sent_at: Mapped[dt.datetime | None] = mapped_column()
     message_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("messages.id"), index=True)
 
@@ -206,8 +206,8 @@ class StaffUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     last_failed_at: Mapped[dt.datetime | None] = mapped_column()
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column()
+    updated_at: Mapped[dt.datetime] = mapped_column()
 
 
 class StaffSession(Base):
@@ -220,9 +220,9 @@ class StaffSession(Base):
     token_hash: Mapped[str] = mapped_column(String(128))
     staff_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("staff_users.id"), index=True)
     csrf_token: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column()
     expires_at: Mapped[dt.datetime] = mapped_column(index=True)
-    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column()
 
 
 class Escalation(Base):
@@ -247,9 +247,9 @@ class Escalation(Base):
     summary: Mapped[str] = mapped_column(String(200))
     transcript: Mapped[dict[str, Any]] = mapped_column(default=dict)
     assignee_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("staff_users.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    last_activity_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column()
+    updated_at: Mapped[dt.datetime] = mapped_column()
+    last_activity_at: Mapped[dt.datetime] = mapped_column()
     resolved_at: Mapped[dt.datetime | None] = mapped_column()
     unread: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -264,7 +264,7 @@ class EscalationNote(Base):
     author_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("staff_users.id"))
     kind: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column()
 
 
 class AuditLog(Base):
@@ -278,7 +278,7 @@ class AuditLog(Base):
     target: Mapped[str | None] = mapped_column(String(128))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     ip: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column()
 
 
 class KnowledgeDraft(Base):
@@ -295,8 +295,8 @@ class KnowledgeDraft(Base):
     answer_en: Mapped[str | None] = mapped_column(Text)
     category: Mapped[str | None] = mapped_column(String(128))
     status: Mapped[str] = mapped_column(String(16), default="draft")
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column()
+    updated_at: Mapped[dt.datetime] = mapped_column()
 
 
 class Application(Base):
@@ -321,9 +321,9 @@ class Application(Base):
     )
     answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
     summary: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    status_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column()
+    updated_at: Mapped[dt.datetime] = mapped_column()
+    status_changed_at: Mapped[dt.datetime] = mapped_column()
     closed_at: Mapped[dt.datetime | None] = mapped_column()
 
 
@@ -340,7 +340,7 @@ class ApplicationEvent(Base):
     kind: Mapped[str] = mapped_column(String(16))
     status: Mapped[str | None] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column()
 
 
 class Attachment(Base):
@@ -361,4 +361,4 @@ class Attachment(Base):
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column()

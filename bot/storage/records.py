@@ -1,7 +1,7 @@
 """Plain values returned by the repositories.
 
 Repositories never hand ORM objects out: a record is a frozen snapshot, so nothing can be
-lazy-loaded after the session has gone, and the in-memory twins return exactly the same types.
+lazy-loaded after the session has gone.
 """
 
 from __future__ import annotations

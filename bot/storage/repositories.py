@@ -7,13 +7,12 @@ Every method returns records, never ORM objects.
 from __future__ import annotations
 
 import copy
-import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
 from bot.storage.base import Unit
 from bot.storage.checks import (
     check_author,
@@ -25,13 +24,11 @@ from bot.storage.checks import (
 )
 from bot.storage.convert import (
     conversation_record,
-    event_record,
     feedback_record,
     message_record,
-    outbox_record,
     user_record,
 )
-from bot.storage.errors import RecordNotFoundError, StorageError
+from bot.storage.errors import StorageError
 from bot.storage.models import (
     Conversation,
     Escalation,
@@ -41,7 +38,6 @@ from bot.storage.models import (
     Message,
     Outbox,
     User,
-    WebhookEvent,
 )
 from bot.storage.records import (
     Author,
@@ -49,21 +45,17 @@ from bot.storage.records import (
     ConversationRecord,
     ConversationStatus,
     Direction,
-    EventRecord,
-    EventStatus,
     FeedbackRecord,
     Language,
     MessageKind,
     MessageRecord,
-    OutboxRecord,
-    OutboxStatus,
     UserRecord,
 )
 from bot.storage.sql_applications import SqlApplicationRepo, SqlAttachmentRepo
-from bot.storage.sql_base import insert_for, load
+from bot.storage.sql_base import SqlRepo, insert_for, load
+from bot.storage.sql_delivery import SqlOutboxRepo, SqlWebhookEventRepo
 from bot.storage.sql_queue import SqlEscalationRepo, SqlNoteRepo
 from bot.storage.sql_staff import SqlAuditRepo, SqlDraftRepo, SqlSessionRepo, SqlStaffRepo
-from bot.storage.types import require_aware, utcnow
 
 __all__ = [
     "SqlApplicationRepo",
@@ -84,32 +76,28 @@ __all__ = [
 ]
 
 
-def sql_unit(session: AsyncSession) -> Unit:
-    """Return the repositories bound to ``session``."""
+def sql_unit(session: AsyncSession, clock: Clock) -> Unit:
+    """Return the repositories bound to ``session``, stamping times from ``clock``."""
     return Unit(
-        users=SqlUserRepo(session),
-        conversations=SqlConversationRepo(session),
-        messages=SqlMessageRepo(session),
-        feedback=SqlFeedbackRepo(session),
-        events=SqlWebhookEventRepo(session),
-        outbox=SqlOutboxRepo(session),
-        staff=SqlStaffRepo(session),
-        sessions=SqlSessionRepo(session),
-        escalations=SqlEscalationRepo(session),
-        notes=SqlNoteRepo(session),
-        audit=SqlAuditRepo(session),
-        drafts=SqlDraftRepo(session),
-        applications=SqlApplicationRepo(session),
-        attachments=SqlAttachmentRepo(session),
+        users=SqlUserRepo(session, clock),
+        conversations=SqlConversationRepo(session, clock),
+        messages=SqlMessageRepo(session, clock),
+        feedback=SqlFeedbackRepo(session, clock),
+        events=SqlWebhookEventRepo(session, clock),
+        outbox=SqlOutboxRepo(session, clock),
+        staff=SqlStaffRepo(session, clock),
+        sessions=SqlSessionRepo(session, clock),
+        escalations=SqlEscalationRepo(session, clock),
+        notes=SqlNoteRepo(session, clock),
+        audit=SqlAuditRepo(session, clock),
+        drafts=SqlDraftRepo(session, clock),
+        applications=SqlApplicationRepo(session, clock),
+        attachments=SqlAttachmentRepo(session, clock),
     )
 
 
-class SqlUserRepo:
+class SqlUserRepo(SqlRepo):
     """Users in SQL."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        """Work inside ``session``."""
-        self._session = session
 
     async def get_or_create(
         self,
@@ -127,7 +115,7 @@ class SqlUserRepo:
         check_channel(channel)
         if language is not None:
             check_language(language)
-        now = utcnow()
+        now = self._now()
         stmt = (
             insert_for(self._session, User)
             .values(
@@ -168,7 +156,7 @@ class SqlUserRepo:
 
     async def touch(self, user_id: int) -> None:
         """Set ``last_seen_at`` to now."""
-        (await load(self._session, User, user_id)).last_seen_at = utcnow()
+        (await load(self._session, User, user_id)).last_seen_at = self._now()
         await self._session.flush()
 
     async def erase(self, user_id: int) -> dict[str, int]:
@@ -209,12 +197,8 @@ class SqlUserRepo:
         return removed
 
 
-class SqlConversationRepo:
+class SqlConversationRepo(SqlRepo):
     """Conversations in SQL."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        """Work inside ``session``."""
-        self._session = session
 
     async def open_for(self, user_id: int) -> ConversationRecord:
         """Return the user's latest conversation that is not closed, or start a new one."""
@@ -229,7 +213,7 @@ class SqlConversationRepo:
             .limit(1)
         )
         if row is None:
-            now = utcnow()
+            now = self._now()
             row = Conversation(
                 user_id=user_id,
                 status=ConversationStatus.BOT,
@@ -259,17 +243,13 @@ class SqlConversationRepo:
             row.status = ConversationStatus(status)
         if state is not None:
             row.state = copy.deepcopy(state)
-        row.updated_at = utcnow()
+        row.updated_at = self._now()
         await self._session.flush()
         return conversation_record(row)
 
 
-class SqlMessageRepo:
+class SqlMessageRepo(SqlRepo):
     """Messages in SQL."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        """Work inside ``session``."""
-        self._session = session
 
     async def add(
         self,
@@ -295,7 +275,7 @@ class SqlMessageRepo:
             text=text,
             payload=copy.deepcopy(payload),
             platform_id=platform_id,
-            created_at=utcnow(),
+            created_at=self._now(),
         )
         self._session.add(row)
         await self._session.flush()
@@ -333,12 +313,8 @@ class SqlMessageRepo:
         return [message_record(row) for row in rows]
 
 
-class SqlFeedbackRepo:
+class SqlFeedbackRepo(SqlRepo):
     """Feedback in SQL."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        """Work inside ``session``."""
-        self._session = session
 
     async def add(
         self, conversation_id: int, entry_id: str, helpful: bool, comment: str | None = None
@@ -350,7 +326,7 @@ class SqlFeedbackRepo:
             entry_id=entry_id,
             helpful=helpful,
             comment=comment,
-            created_at=utcnow(),
+            created_at=self._now(),
         )
         self._session.add(row)
         await self._session.flush()
@@ -364,187 +340,3 @@ class SqlFeedbackRepo:
             select(Feedback.entry_id, yes, no).group_by(Feedback.entry_id)
         )
         return {entry: (int(y), int(n)) for entry, y, n in rows}
-
-
-class SqlWebhookEventRepo:
-    """Webhook events in SQL."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        """Work inside ``session``."""
-        self._session = session
-
-    async def record(self, channel: Channel, event_id: str, payload: dict[str, Any]) -> bool:
-        """Store the event; ``True`` only the first time.
-
-        ``ON CONFLICT DO NOTHING RETURNING id`` returns a row only to the inserting transaction,
-        so of any number of concurrent duplicate deliveries exactly one sees ``True``.
-        """
-        check_channel(channel)
-        stmt = (
-            insert_for(self._session, WebhookEvent)
-            .values(
-                channel=channel,
-                event_id=event_id,
-                payload=copy.deepcopy(payload),
-                status=EventStatus.PENDING,
-                attempts=0,
-                received_at=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=["channel", "event_id"])
-            .returning(WebhookEvent.id)
-        )
-        return (await self._session.execute(stmt)).scalar_one_or_none() is not None
-
-    async def _set(self, channel: Channel, event_id: str, **values: Any) -> None:
-        stmt = (
-            update(WebhookEvent)
-            .where(WebhookEvent.channel == channel, WebhookEvent.event_id == event_id)
-            .values(**values)
-            .returning(WebhookEvent.id)
-            .execution_options(synchronize_session="fetch")
-        )
-        if (await self._session.execute(stmt)).scalar_one_or_none() is None:
-            raise RecordNotFoundError(WebhookEvent.__tablename__, (channel, event_id))
-
-    async def mark_done(self, channel: Channel, event_id: str) -> None:
-        """Mark the event processed and drop its payload (the citizen's message is stored with
-        the conversation; the id alone keeps redeliveries out)."""
-        await self._set(
-            channel,
-            event_id,
-            payload={},
-            status=EventStatus.DONE,
-            attempts=WebhookEvent.attempts + 1,
-            processed_at=utcnow(),
-        )
-
-    async def mark_failed(self, channel: Channel, event_id: str, error: str) -> None:
-        """Mark the event failed, keeping the error and counting the attempt."""
-        await self._set(
-            channel,
-            event_id,
-            status=EventStatus.FAILED,
-            attempts=WebhookEvent.attempts + 1,
-            processed_at=utcnow(),
-            last_error=error,
-        )
-
-    async def pending(self, limit: int = 100) -> list[EventRecord]:
-        """Return unprocessed events, oldest first."""
-        check_limit(limit)
-        rows = await self._session.scalars(
-            select(WebhookEvent)
-            .where(WebhookEvent.status == EventStatus.PENDING)
-            .order_by(WebhookEvent.received_at, WebhookEvent.id)
-            .limit(limit)
-        )
-        return [event_record(row) for row in rows]
-
-
-class SqlOutboxRepo:
-    """Outbox in SQL."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        """Work inside ``session``."""
-        self._session = session
-
-    async def enqueue(
-        self,
-        channel: Channel,
-        recipient: str,
-        payload: dict[str, Any],
-        message_id: int | None = None,
-        available_at: dt.datetime | None = None,
-    ) -> int:
-        """Queue a message, due at ``available_at`` (default now); return its id."""
-        check_channel(channel)
-        if message_id is not None:
-            await load(self._session, Message, message_id)
-        now = utcnow()
-        due_at = require_aware(available_at, "available_at") if available_at else now
-        row = Outbox(
-            channel=channel,
-            recipient=recipient,
-            payload=copy.deepcopy(payload),
-            status=OutboxStatus.PENDING,
-            attempts=0,
-            next_attempt_at=due_at,
-            created_at=now,
-            message_id=message_id,
-        )
-        self._session.add(row)
-        await self._session.flush()
-        return row.id
-
-    async def for_messages(self, message_ids: Sequence[int]) -> dict[int, OutboxRecord]:
-        """Return ``message id -> its delivery`` (the latest one if a message has several)."""
-        if not message_ids:
-            return {}
-        rows = await self._session.scalars(
-            select(Outbox).where(Outbox.message_id.in_(list(message_ids))).order_by(Outbox.id)
-        )
-        return {row.message_id: outbox_record(row) for row in rows if row.message_id is not None}
-
-    async def due(self, now: dt.datetime, limit: int = 50) -> list[OutboxRecord]:
-        """Return pending messages whose ``next_attempt_at <= now``, earliest first."""
-        now = require_aware(now, "now")
-        check_limit(limit)
-        rows = await self._session.scalars(
-            select(Outbox)
-            .where(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now)
-            .order_by(Outbox.next_attempt_at, Outbox.id)
-            .limit(limit)
-        )
-        return [outbox_record(row) for row in rows]
-
-    async def claim(
-        self, now: dt.datetime, lease_until: dt.datetime, limit: int = 50
-    ) -> list[OutboxRecord]:
-        """Take due messages: one UPDATE … RETURNING, so concurrent claims never overlap."""
-        now = require_aware(now, "now")
-        lease_until = require_aware(lease_until, "lease_until")
-        check_limit(limit)
-        due_ids = (
-            select(Outbox.id)
-            .where(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now)
-            .order_by(Outbox.next_attempt_at, Outbox.id)
-            .limit(limit)
-            .scalar_subquery()
-        )
-        rows = await self._session.scalars(
-            update(Outbox)
-            .where(
-                Outbox.id.in_(due_ids),
-                Outbox.status == OutboxStatus.PENDING,
-                Outbox.next_attempt_at <= now,
-            )
-            .values(next_attempt_at=lease_until)
-            .returning(Outbox),
-            execution_options={"synchronize_session": False},
-        )
-        return sorted((outbox_record(row) for row in rows), key=lambda o: o.id)
-
-    async def mark_sent(self, outbox_id: int) -> None:
-        """Mark the message sent."""
-        row = await load(self._session, Outbox, outbox_id)
-        row.status = OutboxStatus.SENT
-        row.attempts = Outbox.attempts + 1  # in SQL: concurrent counts are not lost
-        row.sent_at = utcnow()
-        await self._session.flush()
-
-    async def retry_later(self, outbox_id: int, error: str, next_attempt_at: dt.datetime) -> None:
-        """Count a failed attempt and schedule the next one."""
-        next_attempt_at = require_aware(next_attempt_at, "next_attempt_at")
-        row = await load(self._session, Outbox, outbox_id)
-        row.attempts = Outbox.attempts + 1
-        row.last_error = error
-        row.next_attempt_at = next_attempt_at
-        await self._session.flush()
-
-    async def give_up(self, outbox_id: int, error: str) -> None:
-        """Count a failed attempt and stop retrying (status failed)."""
-        row = await load(self._session, Outbox, outbox_id)
-        row.status = OutboxStatus.FAILED
-        row.attempts = Outbox.attempts + 1
-        row.last_error = error
-        await self._session.flush()

@@ -21,7 +21,6 @@ from bot.storage.checks import (
 )
 from bot.storage.convert import application_event_record, application_record, attachment_record
 from bot.storage.errors import StorageError
-from bot.storage.memory_applications import MAX_REFERENCE_DRAWS
 from bot.storage.models import (
     Application,
     ApplicationEvent,
@@ -40,9 +39,12 @@ from bot.storage.records import (
 )
 from bot.storage.references import check_prefix, new_reference, normalize_reference
 from bot.storage.sql_base import SqlRepo, insert_for, load
-from bot.storage.types import require_aware, utcnow
+from bot.storage.types import require_aware
 
-__all__ = ["SqlApplicationRepo", "SqlAttachmentRepo"]
+__all__ = ["MAX_REFERENCE_DRAWS", "SqlApplicationRepo", "SqlAttachmentRepo"]
+
+#: Draws of a reference before giving up (a clash needs ~615,000 of one prefix on one day).
+MAX_REFERENCE_DRAWS = 20
 
 _NEWEST_FIRST = (Application.created_at.desc(), Application.id.desc())
 
@@ -69,7 +71,7 @@ class SqlApplicationRepo(SqlRepo):
         """
         check_prefix(prefix)
         check_channel(channel)
-        at = utcnow() if now is None else require_aware(now, "now")
+        at = self._now() if now is None else require_aware(now, "now")
         await load(self._session, User, user_id)
         await load(self._session, Conversation, conversation_id)
         values = {
@@ -181,7 +183,7 @@ class SqlApplicationRepo(SqlRepo):
         """Add one history line; bumps the application's ``updated_at``."""
         check_event_kind(kind)
         new_status = None if status is None else check_application_statuses([status])[0]
-        when = utcnow() if at is None else require_aware(at, "at")
+        when = self._now() if at is None else require_aware(at, "at")
         application = await load(self._session, Application, application_id)
         if staff_id is not None:
             await load(self._session, StaffUser, staff_id)
@@ -260,7 +262,7 @@ class SqlAttachmentRepo(SqlRepo):
         now: dt.datetime | None = None,
     ) -> AttachmentRecord:
         """Store a row for a saved file, with a fresh random token."""
-        at = utcnow() if now is None else require_aware(now, "now")
+        at = self._now() if now is None else require_aware(now, "now")
         await load(self._session, User, user_id)
         row = Attachment(
             token=secrets.token_urlsafe(24),

@@ -7,6 +7,7 @@ from typing import TypeVar
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock
 from bot.storage.errors import RecordNotFoundError, StorageError
 from bot.storage.models import Base
 
@@ -37,6 +38,7 @@ async def load(session: AsyncSession, model: type[_M], key: int) -> _M:
 class SqlRepo:
     """Base of the SQL repositories: they work inside one session and never commit."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        """Work inside ``session``."""
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        """Work inside ``session``; every timestamp comes from ``clock``."""
         self._session = session
+        self._now = clock

@@ -31,7 +31,7 @@ from bot.storage.records import (
     Unset,
 )
 from bot.storage.sql_base import SqlRepo, load
-from bot.storage.types import require_aware, utcnow
+from bot.storage.types import require_aware
 
 __all__ = ["SqlEscalationRepo", "SqlNoteRepo"]
 
@@ -56,7 +56,7 @@ class SqlEscalationRepo(SqlRepo):
         check_reason(reason)
         await load(self._session, Conversation, conversation_id)
         await load(self._session, User, user_id)
-        now = utcnow()
+        now = self._now()
         row = Escalation(
             conversation_id=conversation_id,
             user_id=user_id,
@@ -141,7 +141,7 @@ class SqlEscalationRepo(SqlRepo):
         row = await load(self._session, Escalation, escalation_id)
         for name, value in values.items():
             setattr(row, name, value)
-        row.updated_at = utcnow()
+        row.updated_at = self._now()
         await self._session.flush()
         return row
 
@@ -164,7 +164,7 @@ class SqlEscalationRepo(SqlRepo):
             if new_status is not EscalationStatus.RESOLVED:
                 values["resolved_at"] = None
             elif current.resolved_at is None:
-                values["resolved_at"] = utcnow()
+                values["resolved_at"] = self._now()
         if not isinstance(assignee_id, Unset):
             if assignee_id is not None:
                 await load(self._session, StaffUser, assignee_id)
@@ -231,7 +231,7 @@ class SqlNoteRepo(SqlRepo):
             author_id=author_id,
             kind=kind,
             text=text,
-            created_at=utcnow(),
+            created_at=self._now(),
         )
         self._session.add(row)
         await self._session.flush()

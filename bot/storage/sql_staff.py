@@ -29,7 +29,7 @@ from bot.storage.records import (
     StaffRole,
 )
 from bot.storage.sql_base import SqlRepo, insert_for, load
-from bot.storage.types import require_aware, utcnow
+from bot.storage.types import require_aware
 
 __all__ = ["SqlAuditRepo", "SqlDraftRepo", "SqlSessionRepo", "SqlStaffRepo"]
 
@@ -53,7 +53,7 @@ class SqlStaffRepo(SqlRepo):
         name = clean_username(username)
         check_role(role)
         depts = clean_departments(departments)
-        now = utcnow()
+        now = self._now()
         stmt = (
             insert_for(self._session, StaffUser)
             .values(
@@ -98,7 +98,7 @@ class SqlStaffRepo(SqlRepo):
         row = await load(self._session, StaffUser, staff_id)
         for name, value in values.items():
             setattr(row, name, value)
-        row.updated_at = utcnow()
+        row.updated_at = self._now()
         await self._session.flush()
         return row
 
@@ -220,7 +220,7 @@ class SqlAuditRepo(SqlRepo):
             target=target,
             detail=copy.deepcopy(detail) if detail else {},
             ip=ip,
-            created_at=utcnow(),
+            created_at=self._now(),
         )
         self._session.add(row)
         await self._session.flush()
@@ -255,7 +255,7 @@ class SqlDraftRepo(SqlRepo):
         await load(self._session, StaffUser, author_id)
         if escalation_id is not None:
             await load(self._session, Escalation, escalation_id)
-        now = utcnow()
+        now = self._now()
         row = KnowledgeDraft(
             escalation_id=escalation_id,
             author_id=author_id,
@@ -289,6 +289,6 @@ class SqlDraftRepo(SqlRepo):
         check_draft_status(status)
         row = await load(self._session, KnowledgeDraft, draft_id)
         row.status = status
-        row.updated_at = utcnow()
+        row.updated_at = self._now()
         await self._session.flush()
         return draft_record(row)

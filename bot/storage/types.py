@@ -23,12 +23,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.mutable import MutableDict, MutableList
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-__all__ = ["BigIntPK", "JSONDict", "JSONList", "UTCDateTime", "require_aware", "utcnow"]
-
-
-def utcnow() -> dt.datetime:
-    """Return the current time as an aware UTC datetime."""
-    return dt.datetime.now(dt.UTC)
+__all__ = ["BigIntPK", "JSONDict", "JSONList", "UTCDateTime", "require_aware"]
 
 
 def require_aware(value: dt.datetime, name: str = "datetime") -> dt.datetime:

@@ -20,16 +20,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.choices import encode_command
-from bot.handoff.values import utc_now
 from bot.messages import Choice
 
 if TYPE_CHECKING:
+    from bot.clock import Clock
     from bot.procedures.attachments import AttachmentStore
     from bot.storage.base import Store, Unit
     from handlers.base import Turn
@@ -50,7 +50,7 @@ class FlowServices:
 
     catalog: FlowCatalog
     store: Store
-    clock: Callable[[], dt.datetime] = utc_now
+    clock: Clock
     attachments: AttachmentStore | None = None  # files of photos; ``None``: rows only
 
     def now(self) -> dt.datetime:

@@ -8,7 +8,7 @@ from bot.choices import decode
 from bot.engine import Engine
 from bot.knowledge_service import Knowledge
 from bot.messages import Incoming, Kind, OutcomeKind
-from bot.storage.memory import InMemoryStore
+from bot.storage import SqlStore
 from handlers.base import Response, Turn
 
 
@@ -134,7 +134,9 @@ async def test_bad_input_gets_a_sensible_reply(engine: Engine, text: str) -> Non
     assert outcome.text.strip()
 
 
-async def test_every_message_is_stored_before_it_is_answered(knowledge: Knowledge) -> None:
+async def test_every_message_is_stored_before_it_is_answered(
+    knowledge: Knowledge, sqlite_store: SqlStore
+) -> None:
     class Broken:
         name = "broken"
 
@@ -144,7 +146,7 @@ async def test_every_message_is_stored_before_it_is_answered(knowledge: Knowledg
         async def handle(self, turn: Turn, found: bool) -> Response:
             raise RuntimeError("boom")
 
-    store = InMemoryStore()
+    store = sqlite_store
     engine = Engine(knowledge, store, handlers=[Broken()])
     outcome = await say(engine, "住民票がほしい")
     assert outcome.kind is OutcomeKind.FALLBACK

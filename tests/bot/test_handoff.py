@@ -1,7 +1,7 @@
 """Hand-off to staff, through the engine: what the citizen is told and what the queue records.
 
 Each desk is the engine with an escalation service, a frozen clock, an event bus and a fake
-messaging channel; most tests run on the in-memory store, the key ones on SQLite as well.
+messaging channel, on a migrated SQLite file whose store runs on the same clock.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +18,7 @@ import pytest_asyncio
 
 from bot.channels.base import Recipient
 from bot.choices import encode_command, encode_entry
+from bot.clock import FrozenClock
 from bot.delivery.outbox import Delivery
 from bot.engine import Engine
 from bot.errors import ChannelError
@@ -26,7 +26,7 @@ from bot.events import EventBus
 from bot.handoff.escalation import EscalationConflict, EscalationNotFound, EscalationService
 from bot.knowledge_service import Knowledge
 from bot.messages import Incoming, Kind, Outcome, OutcomeKind, Reply
-from bot.storage import InMemoryStore, Store, create_store, migrate
+from bot.storage import SqlStore, Store
 from bot.storage.records import (
     ConversationStatus,
     EscalationRecord,
@@ -36,16 +36,6 @@ from bot.storage.records import (
 
 JST = ZoneInfo("Asia/Tokyo")
 TUESDAY_10 = dt.datetime(2026, 11, 24, 10, 0, tzinfo=JST)
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, at: dt.datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> dt.datetime:
-        return self.at
 
 
 class FakeChannel:
@@ -77,7 +67,7 @@ class Desk:
     service: EscalationService
     store: Store
     channel: FakeChannel
-    clock: Clock
+    clock: FrozenClock
     knowledge: Knowledge
     events: asyncio.Queue[dict[str, Any]]
 
@@ -117,38 +107,32 @@ class Desk:
         return self.knowledge.system.text(key, language, **values)
 
 
-async def _open_store(backend: str, tmp_path: Path) -> Store:
-    if backend == "memory":
-        return InMemoryStore()
-    url = f"sqlite+aiosqlite:///{tmp_path / 'citybot.db'}"
-    await migrate(url)
-    return create_store(url)
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(TUESDAY_10)
 
 
-async def _desk(knowledge: Knowledge, store: Store) -> AsyncIterator[Desk]:
+async def _desk(knowledge: Knowledge, store: SqlStore, clock: FrozenClock) -> AsyncIterator[Desk]:
     channel = FakeChannel("line")
-    clock = Clock(TUESDAY_10)
     bus = EventBus()
     delivery = Delivery(store, {"line": channel, "telegram": FakeChannel("telegram")})
     service = EscalationService(store, knowledge, bus, delivery, clock=clock)
     engine = Engine(knowledge, store, escalations=service)
     async with bus.subscribe() as queue:
         yield Desk(engine, service, store, channel, clock, knowledge, queue)
-    await store.close()
 
 
 @pytest_asyncio.fixture
-async def desk(knowledge: Knowledge) -> AsyncIterator[Desk]:
-    async for made in _desk(knowledge, InMemoryStore()):
-        yield made
-
-
-@pytest_asyncio.fixture(params=["memory", "sqlite"])
-async def any_desk(
-    knowledge: Knowledge, request: pytest.FixtureRequest, tmp_path: Path
+async def desk(
+    knowledge: Knowledge, sqlite_store: SqlStore, clock: FrozenClock
 ) -> AsyncIterator[Desk]:
-    async for made in _desk(knowledge, await _open_store(request.param, tmp_path)):
+    async for made in _desk(knowledge, sqlite_store, clock):
         yield made
+
+
+@pytest.fixture
+def any_desk(desk: Desk) -> Desk:
+    return desk
 
 
 # -- triggers ----------------------------------------------------------------------------------
@@ -281,9 +265,9 @@ async def test_an_emergency_while_waiting_raises_the_waiting_case_to_urgent(desk
 
 
 async def test_without_a_service_hand_off_still_answers(
-    knowledge: Knowledge,
+    knowledge: Knowledge, sqlite_store: SqlStore
 ) -> None:
-    store = InMemoryStore()
+    store = sqlite_store
     engine = Engine(knowledge, store)
     outcome = await engine.handle(Incoming("terminal", "me", text="職員と話したい"))
     assert outcome.kind is OutcomeKind.HANDOFF

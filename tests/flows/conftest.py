@@ -1,4 +1,5 @@
-"""A citizen chatting with the engine: in-memory store, a frozen clock and a real photo folder."""
+"""A citizen chatting with the engine: a migrated SQLite file, a frozen clock and a real photo
+folder."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from typing import Any
 
 import pytest
 
+from bot.clock import FrozenClock
 from bot.engine import Engine
 from bot.knowledge_service import Knowledge
 from bot.messages import Incoming, Kind, Outcome
 from bot.procedures.attachments import AttachmentStore
 from bot.storage.base import Store
-from bot.storage.memory import InMemoryStore
+from bot.storage.db import SqlStore
 
 # Monday 30 November 2026, 10:00 in Asahikawa.
 NOW = dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)
@@ -40,24 +42,13 @@ def png(width: int = 2, height: int = 2) -> bytes:
 
 
 @dataclass
-class Clock:
-    now: dt.datetime = NOW
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
-
-
-@dataclass
 class Chat:
     """One citizen (``user`` on ``channel``) talking to the engine."""
 
     engine: Engine
     store: Store
     files: AttachmentStore
-    clock: Clock
+    clock: FrozenClock
     channel: str = "line"
     user: str = "U1"
     last: Outcome | None = field(default=None)
@@ -116,13 +107,13 @@ class Chat:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FrozenClock:
+    return FrozenClock(NOW)
 
 
 @pytest.fixture
-def chat(knowledge: Knowledge, tmp_path: Path, clock: Clock) -> Chat:
-    store = InMemoryStore()
+def chat(knowledge: Knowledge, tmp_path: Path, sqlite_store: SqlStore) -> Chat:
     files = AttachmentStore(tmp_path / "attachments")
-    engine = Engine(knowledge, store, clock=clock, attachments=files)
-    return Chat(engine, store, files, clock)
+    engine = Engine(knowledge, sqlite_store, attachments=files)
+    assert isinstance(sqlite_store.clock, FrozenClock)
+    return Chat(engine, sqlite_store, files, sqlite_store.clock)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.clock import FrozenClock
 from bot.engine import Engine
 from bot.knowledge_service import Knowledge
 from bot.procedures.attachments import AttachmentStore
 from bot.storage.base import Store
 from bot.storage.db import create_store, migrate
-from tests.flows.conftest import Chat, Clock
+from tests.flows.conftest import NOW, Chat
 
 
 async def report_with_photo(chat: Chat) -> int:
@@ -86,11 +87,12 @@ async def test_an_unclear_answer_deletes_nothing(chat: Chat) -> None:
 async def test_deletion_on_a_real_database(knowledge: Knowledge, tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'citybot.db'}"
     await migrate(url)
-    store = create_store(url)
+    clock = FrozenClock(NOW)
+    store = create_store(url, clock=clock)
     try:
         files = AttachmentStore(tmp_path / "attachments")
-        engine = Engine(knowledge, store, clock=Clock(), attachments=files)
-        chat = Chat(engine, store, files, engine.services.clock)  # type: ignore[arg-type]
+        engine = Engine(knowledge, store, attachments=files)
+        chat = Chat(engine, store, files, clock)
         await report_with_photo(chat)
         await chat.say("職員と話したい")  # an escalation to delete as well
         await chat.say("ボットに戻る")

@@ -1,4 +1,4 @@
-"""Fixtures that run the storage contract against memory, SQLite and PostgreSQL.
+"""Fixtures that run the storage contract against SQLite and PostgreSQL.
 
 PostgreSQL: a fresh database with a unique name is created once per test session on the server
 named by ``TEST_POSTGRES_DSN`` (default: the local server, user ``postgres``, trust auth),
@@ -9,35 +9,28 @@ they fail: CI must exercise PostgreSQL.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import shutil
 import uuid
-from collections.abc import AsyncIterator, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import asyncpg
 import pytest
 import pytest_asyncio
 from sqlalchemy import make_url, text
 
-from bot.storage import InMemoryStore, SqlStore, Store, create_store, migrate
+from bot.clock import FrozenClock
+from bot.storage import SqlStore, Store, create_store, migrate
 from bot.storage.models import Base
+from tests.databases import copy_sqlite_template, run_in_thread, sqlite_url
 
 DEFAULT_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 _T = TypeVar("_T")
 
-BACKENDS = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-def run_in_thread(coro: Coroutine[Any, Any, _T]) -> _T:
-    """Run ``coro`` on a private event loop in another thread (safe inside a running loop)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 async def _admin(dsn: str, sql: str) -> None:
@@ -46,11 +39,6 @@ async def _admin(dsn: str, sql: str) -> None:
         await conn.execute(sql)
     finally:
         await conn.close()
-
-
-def sqlite_url(directory: Path) -> str:
-    """Return a file database URL in a directory that does not exist yet."""
-    return f"sqlite+aiosqlite:///{directory / 'var' / 'citybot.db'}"
 
 
 @pytest.fixture
@@ -104,19 +92,9 @@ async def empty_postgres(store: SqlStore) -> None:
         await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
-@pytest.fixture(scope="session")
-def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file migrated once with ``migrate()``; each test gets a copy (fast setup)."""
-    directory = tmp_path_factory.mktemp("sqlite-template")
-    run_in_thread(migrate(sqlite_url(directory)))
-    path = directory / "var" / "citybot.db"
-    assert not path.with_name("citybot.db-wal").exists()  # checkpointed on close: one file
-    return path
-
-
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
-    """The backend name: memory, sqlite or postgres."""
+    """The backend name: sqlite or postgres."""
     name: str = request.param
     return name
 
@@ -126,19 +104,13 @@ async def store(
     backend: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[Store]:
     """An empty store of each backend; SQL ones migrated with ``migrate()``."""
-    result: Store
-    if backend == "memory":
-        result = InMemoryStore()
-    elif backend == "sqlite":
+    result: SqlStore
+    if backend == "sqlite":
         template: Path = request.getfixturevalue("migrated_sqlite_file")
-        target = tmp_path / "var" / "citybot.db"
-        target.parent.mkdir()
-        shutil.copyfile(template, target)
-        result = create_store(sqlite_url(tmp_path))
+        result = create_store(copy_sqlite_template(template, tmp_path), clock=FrozenClock())
     else:
-        sql_store = create_store(request.getfixturevalue("postgres_url"))
-        await empty_postgres(sql_store)
-        result = sql_store
+        result = create_store(request.getfixturevalue("postgres_url"), clock=FrozenClock())
+        await empty_postgres(result)
     try:
         yield result
     finally:

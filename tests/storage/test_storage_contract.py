@@ -1,4 +1,4 @@
-"""One contract, three backends: memory, SQLite (file, migrated) and PostgreSQL (migrated).
+"""One contract, two backends: SQLite (file, migrated) and PostgreSQL (migrated).
 
 Every test runs against each backend through the ``store`` fixture (see ``conftest.py``).
 """
@@ -15,7 +15,6 @@ from sqlalchemy import text
 from bot.storage import (
     ConversationStatus,
     EventStatus,
-    InMemoryStore,
     OutboxStatus,
     RecordNotFoundError,
     SqlStore,
@@ -369,8 +368,3 @@ class TestStoreContract:
             assert await unit.outbox.due(dt.datetime.now(UTC)) == []
             assert await unit.events.record("line", "ev-rollback", {})  # new again
 
-
-def test_memory_store_is_a_store() -> None:
-    """The twin satisfies the protocol statically too (mypy checks this assignment)."""
-    store: Store = InMemoryStore()
-    assert store is not None
