@@ -6,6 +6,8 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 
+from japanera import ERA_DATA_GENERAL, Era
+
 from bot.handoff.office_hours import OfficeHours
 from bot.procedures.parsers.base import Answer, Parsed, accept, english, refuse, text_of
 from bot.procedures.parsers.numbers import kanji_digits
@@ -18,10 +20,10 @@ _EN_WEEKDAY = r"(mon|tue|wed|thu|fri|sat|sun)[a-z]*"
 _EN_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
 
 # First and last day of each era (an era year counts from its first day: 令和元年 = 2019).
-_ERAS: dict[str, tuple[dt.date, dt.date | None]] = {
-    "令和": (dt.date(2019, 5, 1), None),
-    "平成": (dt.date(1989, 1, 8), dt.date(2019, 4, 30)),
-    "昭和": (dt.date(1926, 12, 25), dt.date(1989, 1, 7)),
+# The eras a citizen may name, with their first and last days, from japanera's table (the era
+# patterns below name the ones we read).
+_ERAS: dict[str, Era] = {
+    era.kanji: era for era in ERA_DATA_GENERAL if era.kanji in ("令和", "平成", "昭和")
 }
 _ERA_ALIAS = {
     "r": "令和",
@@ -126,10 +128,11 @@ def _nearest(today: dt.date, month: int | None, day: int, past: bool) -> dt.date
 
 def _era_date(era: str, year_text: str, month: int, day: int) -> dt.date:
     name = _ERA_ALIAS.get(era, era)
-    first, last = _ERAS[name]
+    period = _ERAS[name]
     era_year = 1 if year_text == "元" else int(year_text)
-    resolved = _make(first.year + era_year - 1, month, day)
-    if era_year < 1 or resolved < first or (last is not None and resolved > last):
+    # An era year counts from its first day: 令和元年 = 2019 (so 令和0年 is no year at all).
+    resolved = _make(period.relative_year_to_absolute_year(era_year), month, day)
+    if era_year < 1 or resolved not in period:
         raise _DateError("field_date_era")
     return resolved
 

@@ -5,31 +5,28 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from kanjize import kanji2number
+
 from bot.procedures.parsers.base import Answer, Parsed, accept, refuse, text_of
 from intents.normalize import clean, to_hiragana
 
-_KANJI_DIGIT = dict(zip("〇一二三四五六七八九", range(10), strict=True)) | {"零": 0, "壱": 1}
-_KANJI_UNIT = {"十": 10, "百": 100, "千": 1000}
-KANJI_NUMBER = re.compile(f"[{''.join(_KANJI_DIGIT)}{''.join(_KANJI_UNIT)}]+")
+_KANJI_DIGITS = "〇一二三四五六七八九零壱"
+KANJI_NUMBER = re.compile(f"[{_KANJI_DIGITS}十百千]+")
+_SIDE_BY_SIDE = re.compile(f"[{_KANJI_DIGITS}]{{2}}")
 
 
 def kanji_to_int(text: str) -> int | None:
-    """``二十三`` -> 23, ``百五`` -> 105, ``三`` -> 3; ``None`` if not a kanji numeral."""
-    if not text or KANJI_NUMBER.fullmatch(text) is None:
+    """``二十三`` -> 23, ``百五`` -> 105, ``三`` -> 3; ``None`` if not a kanji numeral.
+
+    ``kanjize`` reads the numeral; digits side by side (二三) are refused first, since kanjize
+    reads them digit by digit (23) where a citizen more likely meant "two or three".
+    """
+    if not text or KANJI_NUMBER.fullmatch(text) is None or _SIDE_BY_SIDE.search(text):
         return None
-    total, digit, last_unit = 0, None, 10_000
-    for ch in text:
-        if ch in _KANJI_DIGIT:
-            if digit is not None:
-                return None  # 二三: digits side by side are not a number here
-            digit = _KANJI_DIGIT[ch]
-        else:
-            unit = _KANJI_UNIT[ch]
-            if unit >= last_unit:
-                return None
-            total += (1 if digit is None else digit) * unit
-            digit, last_unit = None, unit
-    return total + (digit or 0)
+    try:
+        return kanji2number(text)
+    except ValueError:  # units out of order: 十百
+        return None
 
 
 def kanji_digits(text: str) -> str:
