@@ -245,7 +245,7 @@ class ProcedureHandler:
         ):
             return self._next(turn, flow, record, step.id)  # done sending photos
         parsed = parse_step(turn, step, self.services.today())
-        if parsed.ok and step.type == "text" and looks_like_question(turn.text):
+        if parsed.ok and step.type in ("text", "name") and looks_like_question(turn.text):
             interrupted = await unrelated_question(turn, flow, record, strict=True)
             if interrupted is not None:
                 return interrupted
@@ -379,7 +379,10 @@ class ProcedureHandler:
         if interrupted is not None:
             return interrupted
         step = flow.step(str(record["step"])) if record.get("phase") == "steps" else None
-        example = step_example(turn, step) if step else parsers.example(step_type, turn.language)
+        texts = turn.knowledge.system.parsers
+        example = (
+            step_example(turn, step) if step else parsers.example(step_type, turn.language, texts)
+        )
         again = self._repeat(turn, flow, record)
         text = reask(turn, example, parsed)
         if step is not None:  # the re-ask replaces the question, keeping its buttons

@@ -21,7 +21,7 @@ def yes_no_choices(turn: Turn) -> tuple[Choice, ...]:
 def step_example(turn: Turn, step: Step) -> str:
     if step.example is not None:
         return step.example.get(turn.language)
-    return parsers.example(step.type, turn.language)
+    return parsers.example(step.type, turn.language, turn.knowledge.system.parsers)
 
 
 def step_choices(turn: Turn, step: Step) -> tuple[Choice, ...]:

@@ -22,7 +22,7 @@ from bot.procedures.parsers.photos import parse_photo
 from bot.procedures.parsers.places import parse_address, parse_location, parse_postal_code
 from bot.procedures.parsers.registry import PARSERS, example, option_names
 from bot.procedures.parsers.slots import parse_time_slot
-from bot.procedures.parsers.text import parse_text
+from bot.procedures.parsers.text import parse_name, parse_text
 from bot.procedures.parsers.yes_no import is_skip, parse_yes_no
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "parse_date",
     "parse_email",
     "parse_location",
+    "parse_name",
     "parse_number",
     "parse_phone",
     "parse_photo",

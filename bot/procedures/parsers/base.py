@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from intents.normalize import clean, has_japanese, to_hiragana
+from knowledge.system import ParserTexts, shipped_parser_texts
 
 Answer = str | Mapping[str, Any]  # text, or a channel's location/photo/postback payload
 Option = tuple[str, list[str]]  # a choice's stored value and the labels that name it
@@ -69,6 +70,11 @@ def text_of(answer: Answer) -> str | None:
 
 
 PUNCT = re.compile(r"[\s、。，,．.!！?？・「」『』()（）\[\]【】~〜～ー\-]+")
+
+
+def texts_or_shipped(texts: ParserTexts | None) -> ParserTexts:
+    """The echo texts to use: the ones passed in (the running knowledge) or the shipped ones."""
+    return texts if texts is not None else shipped_parser_texts()
 
 
 def fold_key(text: str) -> str:

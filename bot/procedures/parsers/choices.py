@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -14,15 +15,16 @@ from bot.procedures.parsers.base import (
     Option,
     Parsed,
     accept,
-    english,
     fold_key,
     option,
     pick_label,
     refuse,
     text_of,
+    texts_or_shipped,
 )
 from bot.procedures.parsers.numbers import kanji_digits
 from intents.normalize import clean, normalize
+from knowledge.system import ParserTexts
 
 FUZZY_THRESHOLD = 85
 
@@ -116,6 +118,7 @@ def parse_choice(
     language: str = "ja",
     choices: Sequence[Any],
     multiple: bool = False,
+    texts: ParserTexts | None = None,
 ) -> Parsed:
     """One of ``choices``: by label, by number (2, ２, ②, 2番), or by a close spelling.
 
@@ -136,6 +139,8 @@ def parse_choice(
         value, labels = options[found]
         return accept(value, pick_label(labels, language))
     shown = [pick_label(options[i][1], language) for i in found]
+    echoes = texts_or_shipped(texts)
     return accept(
-        [options[i][0] for i in found], (", " if english(language) else "、").join(shown)
+        [options[i][0] for i in found],
+        functools.reduce(lambda a, b: echoes.echo("list", language, first=a, next=b), shown),
     )

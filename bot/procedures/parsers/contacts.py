@@ -11,6 +11,7 @@ import phonenumbers
 
 from bot.procedures.parsers.base import DASHES, Answer, Parsed, accept, refuse, text_of
 from intents.normalize import clean
+from knowledge.system import ParserTexts
 
 # Grouping for a number the numbering plan does not list (yet): by area code where it is known,
 # otherwise the citizen's own grouping.
@@ -58,7 +59,9 @@ _KINDS = {
 }
 
 
-def parse_phone(text: Answer, *, today: dt.date, language: str = "ja") -> Parsed:
+def parse_phone(
+    text: Answer, *, today: dt.date, language: str = "ja", texts: ParserTexts | None = None
+) -> Parsed:
     """A Japanese phone number in national format: ``090-1234-5678``, ``0166-12-3456``.
 
     Accepts hyphens, spaces, brackets, full-width digits and ``+81``. The numbering plan comes
@@ -94,7 +97,9 @@ _EMAIL = re.compile(
 )
 
 
-def parse_email(text: Answer, *, today: dt.date, language: str = "ja") -> Parsed:
+def parse_email(
+    text: Answer, *, today: dt.date, language: str = "ja", texts: ParserTexts | None = None
+) -> Parsed:
     """A plausible email address (one @, a dotted domain, no spaces); the domain lowercased."""
     raw = text_of(text)
     said = "" if raw is None else unicodedata.normalize("NFKC", raw).strip()

@@ -9,9 +9,17 @@ from collections.abc import Sequence
 from japanera import ERA_DATA_GENERAL, Era
 
 from bot.handoff.office_hours import OfficeHours
-from bot.procedures.parsers.base import Answer, Parsed, accept, english, refuse, text_of
+from bot.procedures.parsers.base import (
+    Answer,
+    Parsed,
+    accept,
+    refuse,
+    text_of,
+    texts_or_shipped,
+)
 from bot.procedures.parsers.numbers import kanji_digits
 from intents.normalize import clean, to_hiragana
+from knowledge.system import ParserTexts
 
 _WEEKDAYS_JA = "月火水木金土日"
 _WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -86,11 +94,18 @@ _EN_DMY = re.compile(
 _OFFICE = OfficeHours()  # weekdays_only: the days the city office is open
 
 
-def format_date(day: dt.date, language: str = "ja") -> str:
+def format_date(day: dt.date, language: str = "ja", texts: ParserTexts | None = None) -> str:
     """``2026年12月5日（土）`` / ``Sat 5 Dec 2026``."""
-    if english(language):
-        return f"{_WEEKDAYS_EN[day.weekday()]} {day.day} {_MONTHS_EN[day.month - 1]} {day.year}"
-    return f"{day.year}年{day.month}月{day.day}日（{_WEEKDAYS_JA[day.weekday()]}）"
+    names = texts_or_shipped(texts)
+    return names.echo(
+        "date",
+        language,
+        year=day.year,
+        month=day.month,
+        day=day.day,
+        weekday=names.weekdays.get(language)[day.weekday()],
+        month_name=names.months.get(language)[day.month - 1],
+    )
 
 
 class _DateError(Exception):
@@ -232,6 +247,7 @@ def parse_date(
     min_days_ahead: int | None = None,
     max_days_ahead: int | None = None,
     weekdays_only: bool = False,
+    texts: ParserTexts | None = None,
 ) -> Parsed:
     """A calendar date as an ISO string, displayed with its weekday for confirmation.
 
@@ -257,15 +273,15 @@ def parse_date(
     if found is None:
         return refuse("field_date_invalid")
     day, stated = found
-    shown = format_date(day, language)
+    shown = format_date(day, language, texts)
     if stated is not None and stated != day.weekday():
         return refuse("field_date_weekday_mismatch", date=shown)
     if min_days_ahead is not None and day < today + dt.timedelta(days=min_days_ahead):
-        earliest = format_date(today + dt.timedelta(days=min_days_ahead), language)
+        earliest = format_date(today + dt.timedelta(days=min_days_ahead), language, texts)
         key = "field_date_past" if day < today else "field_date_too_soon"
         return refuse(key, date=shown, earliest=earliest)
     if max_days_ahead is not None and day > today + dt.timedelta(days=max_days_ahead):
-        latest = format_date(today + dt.timedelta(days=max_days_ahead), language)
+        latest = format_date(today + dt.timedelta(days=max_days_ahead), language, texts)
         return refuse("field_date_too_far", date=shown, latest=latest)
     if weekdays_only and not _OFFICE.is_open_day(day):
         return refuse("field_date_closed", date=shown)

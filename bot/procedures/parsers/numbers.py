@@ -7,8 +7,9 @@ import re
 
 from kanjize import kanji2number
 
-from bot.procedures.parsers.base import Answer, Parsed, accept, refuse, text_of
+from bot.procedures.parsers.base import Answer, Parsed, accept, refuse, text_of, texts_or_shipped
 from intents.normalize import clean, to_hiragana
+from knowledge.system import ParserTexts
 
 _KANJI_DIGITS = "〇一二三四五六七八九零壱"
 KANJI_NUMBER = re.compile(f"[{_KANJI_DIGITS}十百千]+")
@@ -78,6 +79,7 @@ def parse_number(
     language: str = "ja",
     min_value: int | None = None,
     max_value: int | None = None,
+    texts: ParserTexts | None = None,
 ) -> Parsed:
     """A whole number: ``3``, ``３``, ``三個``, ``3つ``, ``5点``, ``二十``, ``みっつ``, ``two``."""
     raw = text_of(text)
@@ -88,4 +90,4 @@ def parse_number(
         return refuse("field_number_too_small", min=str(min_value))
     if max_value is not None and number > max_value:
         return refuse("field_number_too_large", max=str(max_value))
-    return accept(number, f"{number:,}")
+    return accept(number, texts_or_shipped(texts).echo("number", language, number=number))

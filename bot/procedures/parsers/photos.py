@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.procedures.parsers.base import Answer, Parsed, accept, english, refuse, text_of
+from bot.procedures.parsers.base import (
+    Answer,
+    Parsed,
+    accept,
+    refuse,
+    text_of,
+    texts_or_shipped,
+)
 from bot.procedures.parsers.yes_no import is_skip
+from knowledge.system import ParserTexts
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 # Images a browser would run as a document: never accepted as a photo.
@@ -25,6 +33,7 @@ def parse_photo(
     optional: bool = False,
     max_bytes: int = MAX_PHOTO_BYTES,
     max_count: int = 1,
+    texts: ParserTexts | None = None,
 ) -> Parsed:
     """One photo from the channel (``{content_type, size, …}``); なし/skip when ``optional``.
 
@@ -36,11 +45,11 @@ def parse_photo(
             parsed alone, so the counting is the flow runner's (accepted here so that a step's
             validation options can be passed as they are).
     """
-    en = english(language)
+    shown = texts_or_shipped(texts)
     if isinstance(text, str) or "content_type" not in text:
         raw = text_of(text)
         if optional and raw is not None and is_skip(raw):
-            return accept(None, "No photo" if en else "写真なし")
+            return accept(None, shown.echo("no_photo", language))
         return refuse("field_photo_missing")
     content_type = str(text.get("content_type") or "").split(";")[0].strip().lower()
     if not content_type.startswith("image/") or content_type in _UNSAFE_IMAGE_TYPES:
@@ -56,7 +65,5 @@ def parse_photo(
     }
     value["content_type"] = content_type
     if size is None:
-        return accept(value, "1 photo" if en else "写真 1枚")
-    return accept(
-        value, f"1 photo ({_megabytes(size)})" if en else f"写真 1枚（{_megabytes(size)}）"
-    )
+        return accept(value, shown.echo("photo", language))
+    return accept(value, shown.echo("photo_with_size", language, size=_megabytes(size)))

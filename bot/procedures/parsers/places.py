@@ -9,13 +9,27 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-from bot.procedures.parsers.base import DASHES, Answer, Parsed, accept, english, refuse, text_of
+from bot.procedures.parsers.base import (
+    DASHES,
+    Answer,
+    Parsed,
+    accept,
+    refuse,
+    text_of,
+    texts_or_shipped,
+)
 from bot.procedures.parsers.numbers import KANJI_NUMBER, kanji_to_int
 from intents.normalize import clean, has_japanese
+from knowledge.system import ParserTexts
 
 
 def parse_postal_code(
-    text: Answer, *, today: dt.date, language: str = "ja", asahikawa_only: bool = False
+    text: Answer,
+    *,
+    today: dt.date,
+    language: str = "ja",
+    asahikawa_only: bool = False,
+    texts: ParserTexts | None = None,
 ) -> Parsed:
     """``〒070-0031``, ``0700031``, ``０７０－００３１`` -> ``070-0031``.
 
@@ -31,7 +45,7 @@ def parse_postal_code(
     code = f"{m[1]}-{m[2]}"
     if asahikawa_only and not code.startswith("07"):
         return refuse("field_postal_outside")
-    return accept(code, code if english(language) else f"〒{code}")
+    return accept(code, texts_or_shipped(texts).echo("postal_code", language, code=code))
 
 
 _ADDRESS_MARK = re.compile(r"\d|条|丁目|番|号|線")
@@ -54,6 +68,7 @@ def parse_address(
     language: str = "ja",
     asahikawa_only: bool = False,
     max_length: int = MAX_ADDRESS_LENGTH,
+    texts: ParserTexts | None = None,
 ) -> Parsed:
     """Something that looks like a Japanese address, as ``旭川市…`` when it is in the city.
 
@@ -120,7 +135,12 @@ def _coordinate(payload: Mapping[str, Any], *names: str) -> float | None:
 
 
 def parse_location(
-    text: Answer, *, today: dt.date, language: str = "ja", asahikawa_only: bool = False
+    text: Answer,
+    *,
+    today: dt.date,
+    language: str = "ja",
+    asahikawa_only: bool = False,
+    texts: ParserTexts | None = None,
 ) -> Parsed:
     """A map location from the channel (``{latitude, longitude, address?}``), or a typed address.
 
@@ -134,7 +154,9 @@ def parse_location(
         raw = text_of(text)
         if raw is None:
             return refuse("field_location_invalid")
-        typed = parse_address(raw, today=today, language=language, asahikawa_only=asahikawa_only)
+        typed = parse_address(
+            raw, today=today, language=language, asahikawa_only=asahikawa_only, texts=texts
+        )
         if not typed.ok:
             return typed
         return accept({"latitude": None, "longitude": None, "address": typed.value}, typed.display)
@@ -151,8 +173,6 @@ def parse_location(
     address = text.get("address")
     address = address.strip() if isinstance(address, str) and address.strip() else None
     point = f"{lat:.5f}, {lon:.5f}"
-    shown = address or (
-        f"Map location ({point})" if english(language) else f"地図の位置（{point}）"
-    )
+    shown = address or (texts_or_shipped(texts).echo("map_location", language, point=point))
     value = {"latitude": round(lat, 6), "longitude": round(lon, 6), "address": address}
     return accept(value, shown)

@@ -19,6 +19,7 @@ from bot.procedures.parsers.base import (
 )
 from bot.procedures.parsers.choices import match_choice
 from intents.normalize import clean
+from knowledge.system import ParserTexts
 
 _PERIODS = {  # period -> (hours it covers, words for it, an hour typical of it)
     "morning": (
@@ -67,7 +68,12 @@ def _hour_of(raw: str) -> int | None:
 
 
 def parse_time_slot(
-    text: Answer, *, today: dt.date, language: str = "ja", slots: Sequence[Any]
+    text: Answer,
+    *,
+    today: dt.date,
+    language: str = "ja",
+    slots: Sequence[Any],
+    texts: ParserTexts | None = None,
 ) -> Parsed:
     """One of ``slots`` (given like choices): by label, number, 午前/午後/朝/昼から/AM/PM or 10時.
 

@@ -8,12 +8,13 @@ from bot.procedures.parsers.base import (
     Answer,
     Parsed,
     accept,
-    english,
     fold_key,
     refuse,
     text_of,
+    texts_or_shipped,
     words,
 )
+from knowledge.system import ParserTexts
 
 # fmt: off
 _YES = frozenset(map(fold_key, (
@@ -55,7 +56,12 @@ def _yes_no_word(word: str, strict: bool) -> bool | str | None:
 
 
 def parse_yes_no(
-    text: Answer, *, today: dt.date, language: str = "ja", strict: bool = False
+    text: Answer,
+    *,
+    today: dt.date,
+    language: str = "ja",
+    strict: bool = False,
+    texts: ParserTexts | None = None,
 ) -> Parsed:
     """はい/いいえ, うん, お願いします, 結構です, yes/no/ok … as ``True``/``False``.
 
@@ -77,7 +83,7 @@ def parse_yes_no(
     if verdict is None:
         return refuse("field_yes_no_invalid")
     answer = bool(verdict)
-    labels = ("Yes", "No") if english(language) else ("はい", "いいえ")
+    labels = [texts_or_shipped(texts).echo(word, language) for word in ("yes", "no")]
     return accept(answer, labels[0] if answer else labels[1])
 
 
