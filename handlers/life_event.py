@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.choices import encode_command
-from bot.flows import fields
 from bot.messages import Choice, OutcomeKind, Reply
+from bot.procedures import parsers
 from handlers.base import Response, Turn
 from handlers.render import entry_choice
 from knowledge.flow_schema import Condition, LifeEvent, LifeEventItem, NarrowingQuestion
@@ -145,16 +145,16 @@ def _typed_answer(turn: Turn, event: LifeEvent, record: Mapping[str, Any]) -> st
     if question is None or not turn.text.strip():
         return None
     if question.type == "yes_no":
-        said = fields.parse_yes_no(turn.text, today=dt.date.min, language=turn.language)
+        said = parsers.parse_yes_no(turn.text, today=dt.date.min, language=turn.language)
         if said.ok:
             return "yes" if said.value else "no"
     else:
-        picked = fields.parse_choice(
+        picked = parsers.parse_choice(
             turn.text, today=dt.date.min, language=turn.language, choices=question.options
         )
         if picked.ok:
             return f"opt:{picked.value}"
-    return "skip" if fields.is_skip(turn.text) else None
+    return "skip" if parsers.is_skip(turn.text) else None
 
 
 class LifeEventHandler:

@@ -12,8 +12,8 @@ import datetime as dt
 import logging
 
 from bot.choices import encode_command
-from bot.flows import fields
 from bot.messages import Kind, OutcomeKind, Reply
+from bot.procedures import parsers
 from bot.storage.base import Store
 from handlers.base import Response, Turn, info
 
@@ -78,7 +78,7 @@ class DeleteDataHandler:
         elif turn.command in (_YES, _NO):
             agreed = False
         else:
-            parsed = fields.parse_yes_no(
+            parsed = parsers.parse_yes_no(
                 turn.text, today=dt.date.min, language=turn.language, strict=True
             )
             agreed = parsed.ok and parsed.value is True

@@ -12,8 +12,8 @@ import logging
 from typing import Any
 
 from bot.choices import ENTRY
-from bot.flows import fields
 from bot.messages import Kind, OutcomeKind, Reply
+from bot.procedures import parsers
 from handlers.base import Response, Turn, _NotHandled
 from handlers.flows.answers import looks_like_question, parse_step, reask
 from handlers.flows.finish import guide, handover, submit
@@ -224,11 +224,11 @@ class ProcedureHandler:
         record["consented_at"] = self.services.now().isoformat()
         return self._ask(turn, flow, record, flow.next_step(None, record["answers"]))
 
-    def _yes_no(self, turn: Turn, strict: bool) -> fields.Parsed:
+    def _yes_no(self, turn: Turn, strict: bool) -> parsers.Parsed:
         command = flow_command(turn)
         if command in ("yes", "no"):
-            return fields.Parsed(ok=True, value=command == "yes")
-        return fields.parse_yes_no(
+            return parsers.Parsed(ok=True, value=command == "yes")
+        return parsers.parse_yes_no(
             turn.text, today=self.services.today(), language=turn.language, strict=strict
         )
 
@@ -239,13 +239,13 @@ class ProcedureHandler:
             and record["answers"].get(step.id)
             and (
                 flow_command(turn) == "next"
-                or (turn.text.strip() and fields.is_skip(turn.text))
+                or (turn.text.strip() and parsers.is_skip(turn.text))
                 or rules_next(turn)
             )
         ):
             return self._next(turn, flow, record, step.id)  # done sending photos
         parsed = parse_step(turn, step, self.services.today())
-        if parsed.ok and step.type == "text" and looks_like_question(turn.text):
+        if parsed.ok and step.type in ("text", "name") and looks_like_question(turn.text):
             interrupted = await unrelated_question(turn, flow, record, strict=True)
             if interrupted is not None:
                 return interrupted
@@ -333,7 +333,7 @@ class ProcedureHandler:
             names = (normalize(labels.ja), normalize(labels.en))
             if said in names or (len(said) >= 2 and any(n.startswith(said) for n in names)):
                 return action  # 送信 for 送信する
-        agreed = fields.parse_yes_no(turn.text, today=self.services.today())
+        agreed = parsers.parse_yes_no(turn.text, today=self.services.today())
         return "send" if "send" in actions and agreed.ok and agreed.value is True else None
 
     def _fix(self, turn: Turn, flow: Flow, record: dict[str, Any]) -> Response:
@@ -342,7 +342,7 @@ class ProcedureHandler:
         step_id = command[5:] if command.startswith("item:") else None
         if step_id is None and turn.text.strip():
             options = [(s.id, s.summary_label.ja, s.summary_label.en) for s in steps]
-            parsed = fields.parse_choice(
+            parsed = parsers.parse_choice(
                 turn.text, today=self.services.today(), language=turn.language, choices=options
             )
             step_id = str(parsed.value) if parsed.ok else None
@@ -368,7 +368,7 @@ class ProcedureHandler:
         turn: Turn,
         flow: Flow,
         record: dict[str, Any],
-        parsed: fields.Parsed,
+        parsed: parsers.Parsed,
         step_type: str,
     ) -> Response:
         # An answer of the right shape that fails a check (2月30日, a date too soon, an address
@@ -379,7 +379,10 @@ class ProcedureHandler:
         if interrupted is not None:
             return interrupted
         step = flow.step(str(record["step"])) if record.get("phase") == "steps" else None
-        example = step_example(turn, step) if step else fields.example(step_type, turn.language)
+        texts = turn.knowledge.system.parsers
+        example = (
+            step_example(turn, step) if step else parsers.example(step_type, turn.language, texts)
+        )
         again = self._repeat(turn, flow, record)
         text = reask(turn, example, parsed)
         if step is not None:  # the re-ask replaces the question, keeping its buttons

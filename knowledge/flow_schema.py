@@ -19,7 +19,8 @@ A flow is a state machine declared as data, read by the flow runner:
 
 Answer values the runner stores (and conditions compare): ``yes_no`` → ``bool``, ``choice`` and
 ``time_slot`` → the option ``value`` (a list of values when ``multiple``), ``number`` → ``int``,
-``date`` → ISO ``YYYY-MM-DD``; other types → ``str`` (photos and locations: a stored reference).
+``date`` → ISO ``YYYY-MM-DD``; other types → ``str`` (``name`` is a person's name; photos and
+locations: a stored reference).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ StepType = Literal[
     "yes_no",
     "choice",
     "text",
+    "name",
     "number",
     "date",
     "time_slot",
@@ -51,6 +53,7 @@ ConditionValue = bool | int | str
 # Which validation options make sense for which step type.
 VALIDATION_FOR: dict[str, frozenset[str]] = {
     "text": frozenset({"min_length", "max_length"}),
+    "name": frozenset({"max_length"}),
     "number": frozenset({"min_value", "max_value"}),
     "date": frozenset({"min_days_ahead", "max_days_ahead", "weekdays_only"}),
     "address": frozenset({"asahikawa_only", "max_length"}),
@@ -60,7 +63,7 @@ VALIDATION_FOR: dict[str, frozenset[str]] = {
 }
 OPTION_TYPES = frozenset({"choice", "time_slot"})
 CONDITION_TYPES = frozenset({"yes_no", "choice", "time_slot", "number"})
-ALWAYS_PERSONAL = frozenset({"phone", "email"})
+ALWAYS_PERSONAL = frozenset({"name", "phone", "email"})
 
 _FLOW_ID = r"^flow\.[a-z0-9_]+$"
 _LIFE_ID = r"^life\.[a-z0-9_]+$"

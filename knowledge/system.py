@@ -1,21 +1,24 @@
 """The bot's own texts and rules: ``knowledge/system/*.yaml`` (messages, rules, synonyms).
 
 The guided flows' re-asks (``flow_messages.yaml``) are merged into the same messages, so a
-handler says ``turn.say("field_date_invalid", example=...)`` like any other text.
+handler says ``turn.say("field_date_invalid", example=...)`` like any other text. How the answer
+parsers echo a parsed answer, and the default example of each step type, are ``parsers.yaml``.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.errors import KnowledgeError
 from intents.normalize import clean, to_hiragana
+from knowledge.flow_schema import StepType
 from knowledge.loader import Problem
 from knowledge.schema import Text
 
@@ -52,6 +55,63 @@ class FlowMessagesFile(BaseModel):
     messages: dict[str, Text]
 
 
+ECHO_NAMES = frozenset(
+    {
+        "yes",
+        "no",
+        "list",
+        "number",
+        "date",
+        "postal_code",
+        "map_location",
+        "photo",
+        "photo_with_size",
+        "no_photo",
+    }
+)
+
+
+class _Names(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    ja: list[str]
+    en: list[str]
+
+    def get(self, language: str) -> list[str]:
+        return self.en if language == "en" else self.ja
+
+
+class ParserTexts(BaseModel):
+    """Echoes of parsed answers and the default example answer of each step type."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    echoes: dict[str, Text]
+    weekdays: _Names
+    months: _Names
+    examples: dict[str, Text]
+
+    @model_validator(mode="after")
+    def _complete(self) -> ParserTexts:
+        missing = sorted(ECHO_NAMES - set(self.echoes)) + sorted(
+            set(get_args(StepType)) - set(self.examples)
+        )
+        if missing:
+            msg = f"missing: {', '.join(missing)}"
+            raise ValueError(msg)
+        for names, count in ((self.weekdays, 7), (self.months, 12)):
+            if len(names.ja) != count or len(names.en) != count:
+                msg = f"weekdays need 7 names and months 12, in each language (got {names})"
+                raise ValueError(msg)
+        return self
+
+    def echo(self, name: str, language: str, **values: object) -> str:
+        """An echo filled in: ``echo("postal_code", "ja", code="070-0031")`` -> ``〒070-0031``."""
+        return self.echoes[name].get(language).format(**values)
+
+    def example(self, step_type: str, language: str) -> str:
+        """The example answer for a re-ask of this step type; ``KeyError`` for an unknown one."""
+        return self.examples[step_type].get(language)
+
+
 class RulesFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     rules: dict[str, list[str]]
@@ -70,6 +130,7 @@ class SystemTexts:
     menu: tuple[MenuItem, ...]
     rules: dict[str, tuple[re.Pattern[str], ...]]
     synonym_groups: tuple[tuple[str, ...], ...]
+    parsers: ParserTexts
 
     def text(self, key: str, language: str, **values: str) -> str:
         template = self.messages[key].get(language)
@@ -108,6 +169,7 @@ def load_system(root: Path | str | None = None) -> SystemTexts:
     flow_messages = _read(base / "flow_messages.yaml", FlowMessagesFile, problems)
     rules = _read(base / "rules.yaml", RulesFile, problems)
     synonyms = _read(base / "synonyms.yaml", SynonymsFile, problems)
+    parsers = _read(base / "parsers.yaml", ParserTexts, problems)
     compiled: dict[str, tuple[re.Pattern[str], ...]] = {}
     if isinstance(rules, RulesFile):
         for name in RULE_NAMES:
@@ -133,4 +195,16 @@ def load_system(root: Path | str | None = None) -> SystemTexts:
         menu=tuple(messages.menu),
         rules=compiled,
         synonym_groups=tuple(tuple(g) for g in synonyms.groups),
+        parsers=parsers,
     )
+
+
+@functools.cache
+def shipped_parser_texts() -> ParserTexts:
+    """The parser texts shipped in ``knowledge/system/parsers.yaml`` (loaded once)."""
+    problems: list[Problem] = []
+    texts = _read(SYSTEM_DIR / "parsers.yaml", ParserTexts, problems)
+    if problems:
+        raise KnowledgeError(problems)
+    assert isinstance(texts, ParserTexts)
+    return texts

@@ -6,9 +6,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from bot.flows import fields
-from bot.flows.fields import Parsed
 from bot.messages import Kind
+from bot.procedures import parsers
+from bot.procedures.parsers import Parsed
 from handlers.base import Turn
 from handlers.flows.state import flow_command
 from knowledge.flow_schema import Step
@@ -63,6 +63,7 @@ def parse_step(turn: Turn, step: Step, today: Any) -> Parsed:
     kind = turn.incoming.kind
     payload: Mapping[str, Any] = turn.incoming.payload or {}
     lang = turn.language
+    texts = turn.knowledge.system.parsers
     if kind is Kind.IMAGE:
         rejected = payload.get("rejected")
         if isinstance(rejected, str):
@@ -70,26 +71,34 @@ def parse_step(turn: Turn, step: Step, today: Any) -> Parsed:
             return Parsed(ok=False, error_key=key, params={"max": "10 MB"})
         if step.type != "photo":
             return Parsed(ok=False, error_key="flow_photo_unexpected")
-        return fields.parse_photo(payload, today=today, language=lang, optional=step.optional)
+        return parsers.parse_photo(
+            payload, today=today, language=lang, optional=step.optional, texts=texts
+        )
     if kind is Kind.LOCATION:
         if step.type == "location":
-            return fields.parse_location(payload, today=today, language=lang, **_options(step))
+            return parsers.parse_location(
+                payload, today=today, language=lang, texts=texts, **_options(step)
+            )
         address = payload.get("address")
         if step.type == "address" and isinstance(address, str) and address.strip():
-            return fields.parse_address(address, today=today, language=lang, **_options(step))
+            return parsers.parse_address(
+                address, today=today, language=lang, texts=texts, **_options(step)
+            )
         return Parsed(ok=False, error_key="flow_location_unexpected")
     text = turn.text
-    if step.optional and fields.is_skip(text):
+    if step.optional and parsers.is_skip(text):
         return skipped(turn)
     if step.type == "photo":
-        return fields.parse_photo(text, today=today, language=lang, optional=step.optional)
-    parser = fields.PARSERS[step.type]
+        return parsers.parse_photo(
+            text, today=today, language=lang, optional=step.optional, texts=texts
+        )
+    parser = parsers.PARSERS[step.type]
     options = _options(step)
     if step.type == "choice":
         options = {"choices": step.options, "multiple": step.multiple}
     elif step.type == "time_slot":
         options = {"slots": step.options}
-    return parser(text, today=today, language=lang, **options)
+    return parser(text, today=today, language=lang, texts=texts, **options)
 
 
 def reask(turn: Turn, step_example: str, parsed: Parsed) -> str:

@@ -6,8 +6,8 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-from bot.flows import fields
 from bot.messages import Choice, Reply
+from bot.procedures import parsers
 from handlers.base import Turn
 from handlers.flows.state import flow_choice
 from handlers.render import entry_choice
@@ -21,7 +21,7 @@ def yes_no_choices(turn: Turn) -> tuple[Choice, ...]:
 def step_example(turn: Turn, step: Step) -> str:
     if step.example is not None:
         return step.example.get(turn.language)
-    return fields.example(step.type, turn.language)
+    return parsers.example(step.type, turn.language, turn.knowledge.system.parsers)
 
 
 def step_choices(turn: Turn, step: Step) -> tuple[Choice, ...]:

@@ -424,7 +424,7 @@ BROKEN: list[tuple[str, Change, str]] = [
     (
         "flows/bulky_waste.yaml",
         lambda f: step(f, "name").update(validation={"weekdays_only": True}),
-        "field steps[name]: Value error, validation weekdays_only does not apply to a text step",
+        "field steps[name]: Value error, validation weekdays_only does not apply to a name step",
     ),
     (
         "flows/bulky_waste.yaml",

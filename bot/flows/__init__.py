@@ -1,1 +1,0 @@
-"""Guided flows: procedures asked step by step, each step answered in the citizen's own words."""
