@@ -45,13 +45,15 @@ OWN_QUESTIONS = (FLOW_KEY, LIFE_KEY, DELETE_PENDING)
 FLOW_START = "flow:start:"  # the command of the "apply in this chat" button
 LABEL_SIMILARITY = 80  # rapidfuzz ratio (0..100) for a misspelt label
 MIN_PARTIAL = 3  # characters of a label typed in part (コンビニ for コンビニで取る)
+MAX_EXTRA = 3  # characters typed after a whole label (…のほう) that still name it
 
 Offered = list[tuple[str, str]]  # (label, value), in the order shown
 
 _NUMBER = re.compile(
     r"^(\d{1,2}|[一二三四五六七八九十]{1,2})"
     r"(?:番目|番|つ目|個目|ばんめ|ばん)?"
-    r"(?:の|ので|のほう|の方|のやつ|にします|で|でお願いします|をお願いします|お願いします)?$"
+    # (after normalizing, which drops です/ます: 2番でお願いします -> 2番でお願いし)
+    r"(?:の|ので|のほう|の方|のやつ|にし|で|を)?(?:お願い(?:いたし|し)?|おねがい(?:し)?)?$"
 )
 _EN_NUMBER = re.compile(r"^(?:number|no|option|choice|#)(\d{1,2})$")
 
@@ -166,7 +168,7 @@ def _label(folded: str, choices: Offered) -> str | None:
         if _decoded(value)[0] != SAY
         and len(folded) >= MIN_PARTIAL
         and len(folded) * 2 >= len(label)
-        and (label.startswith(folded) or (folded.startswith(label) and len(label) >= 3))
+        and (label.startswith(folded) or _label_and_a_little(folded, label))
     }
     if len(partial) == 1:
         return partial.pop()
@@ -176,6 +178,15 @@ def _label(folded: str, choices: Offered) -> str | None:
     if len(scored) > 1 and scored[1][0] >= LABEL_SIMILARITY and scored[1][1] != scored[0][1]:
         return None  # two labels as close: not a reply to pick from
     return scored[0][1]
+
+
+def _label_and_a_little(folded: str, label: str) -> bool:
+    """The label and a few more characters (コンビニで取るほう), not a new sentence after it."""
+    return (
+        len(label) >= MIN_PARTIAL + 1
+        and folded.startswith(label)
+        and (len(folded) - len(label) <= MAX_EXTRA)
+    )
 
 
 def press(turn: Turn, value: str) -> None:
