@@ -43,7 +43,7 @@ def act_of_part(acts: Acts, part: str) -> str | None:
     found = acts.act_of(part)
     if found is None:
         trimmed = _LAUGH_TAIL.sub("", part)
-        found = acts.act_of(trimmed) if trimmed != part else None
+        found = acts.act_of(fold_short(trimmed)) if trimmed != part else None
     return found
 
 
