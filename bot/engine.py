@@ -334,7 +334,11 @@ class Engine:
         current = str(state.get("language") or stored or "ja")
         pressed = kind is Kind.CHOICE and (choice is not None or command is not None)
         # A slash command's own word ("/start") says nothing about the citizen's language.
-        neutral = self.knowledge.system.acts.language_neutral(fold_short(text))  # OK, www
+        # OK, www, 2, 👍: written alike in both languages, so they keep the current one.
+        neutral = kind is Kind.TEXT and (
+            self.knowledge.system.acts.language_neutral(fold_short(text))
+            or (bool(text.strip()) and not any(ch.isalpha() for ch in text))
+        )
         keep = pressed or command or neutral
         language = current if keep else _language(text, msg.language, current)
         return Turn(

@@ -6,6 +6,7 @@ in the conversation state with the time they were asked (:func:`remember`)::
     state["asked"] = {
         "at": "2026-12-07T01:00:00+00:00",
         "choices": [["はい", "y:faq.x"], ["いいえ", "n:faq.x"], ["職員と話す", "c:staff"]],
+        "feedback": "faq.x",
     }
 
 The next message, if typed, is first read as the answer to that question: 2, ２, ②, 二, 2番,
@@ -21,6 +22,7 @@ bare number is read here, as it always was.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -37,6 +39,8 @@ from handlers.life_event import LIFE_KEY
 from handlers.privacy import PENDING as DELETE_PENDING
 from intents.normalize import normalize
 from knowledge.system import Acts, fold_short
+
+logger = logging.getLogger(__name__)
 
 ASKED_KEY = "asked"
 ASKED_FOR = dt.timedelta(minutes=30)  # a reply later than this is a new message
@@ -62,10 +66,19 @@ def remember(state: dict[str, Any], replies: Sequence[Reply], now: dt.datetime) 
     """Keep the choices the bot is offering now (or forget the last ones when it offers none)."""
     choices = [[c.label, c.value] for r in replies for c in r.choices]
     state["last_choices"] = [value for _, value in choices]
-    if choices:
-        state[ASKED_KEY] = {"at": now.isoformat(), "choices": choices}
-    else:
+    if not choices:
         state.pop(ASKED_KEY, None)
+        return
+    asked: dict[str, Any] = {"at": now.isoformat(), "choices": choices}
+    feedback = next((a for _, v in choices if (a := _feedback_entry(v)) is not None), None)
+    if feedback is not None:
+        asked["feedback"] = feedback  # "did this help?" is open on this entry
+    state[ASKED_KEY] = asked
+
+
+def _feedback_entry(value: str) -> str | None:
+    action, argument = _decoded(value)
+    return argument if action in (FEEDBACK_YES, FEEDBACK_NO) else None
 
 
 def offered(state: dict[str, Any], now: dt.datetime) -> Offered:
@@ -233,5 +246,6 @@ class ContextHandler:
         return read_reply(turn.knowledge.system.acts, turn.text, choices)
 
     async def handle(self, turn: Turn, found: str) -> _NotHandled:
+        logger.info("conversation %s: typed reply read as %s", turn.conversation_id, found)
         press(turn, found)
         return NOT_HANDLED  # the handlers after this one answer the press

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from bot.choices import decode
 from bot.engine import Engine
 from bot.knowledge_service import Knowledge
 from bot.messages import Incoming, Kind, Outcome, OutcomeKind
+from bot.storage.db import create_store, migrate
 from bot.storage.memory import InMemoryStore
 from handlers.acts import act_in
 from handlers.context import read_reply
@@ -79,6 +81,23 @@ async def test_a_typed_no_does_what_the_no_button_does(
     assert "証明書のコンビニ交付" in labels
     async with engine.store.unit() as unit:
         assert await unit.feedback.tally() == {answer.entry_id: (0, 1)}
+
+
+async def test_the_open_question_is_kept_in_the_database_not_in_the_process(
+    knowledge: Knowledge, clock: Clock, tmp_path: Path
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    await migrate(url)
+    store = create_store(url)
+    try:
+        answer = await say(Engine(knowledge, store, clock=clock), BY_MAIL)
+        other_process = Engine(knowledge, store, clock=clock)
+        reply = await say(other_process, "うん")
+        assert reply.text == knowledge.system.text("feedback_yes", "ja")
+        async with store.unit() as unit:
+            assert await unit.feedback.tally() == {answer.entry_id: (1, 0)}
+    finally:
+        await store.close()
 
 
 async def test_yes_in_english_is_thanked_in_english(engine: Engine) -> None:
