@@ -29,7 +29,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from bot.choices import COMMAND, FEEDBACK_NO, FEEDBACK_YES, SAY, decode
+from bot.choices import COMMAND, ENTRY, FEEDBACK_NO, FEEDBACK_YES, SAY, decode
 from bot.flows.fields import kanji_to_int
 from bot.messages import Kind, Reply
 from handlers.acts import act_in, strip_emoji
@@ -117,10 +117,9 @@ def read_reply(acts: Acts, text: str, choices: Offered) -> str | None:
         word = _leading_yes_no(acts, text)
     if word in ("yes", "no"):
         return _yes_no(acts, choices, word == "yes")
-    if word == "first":
-        return choices[0][1]
-    if word == "last":
-        return choices[-1][1]
+    if word in ("first", "last"):  # of the entries offered, when there are (not はい/いいえ)
+        listed = [v for _, v in choices if _decoded(v)[0] == ENTRY] or [v for _, v in choices]
+        return listed[0] if word == "first" else listed[-1]
     if word == "apply":
         flow = [v for _, v in choices if _decoded(v)[1].startswith(FLOW_START)]
         if flow:
