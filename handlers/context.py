@@ -16,7 +16,7 @@ handlers after this one answer it exactly as they answer the button; anything el
 new message. The question lapses with the next reply of the bot or after :data:`ASKED_FOR`.
 
 Guided flows, life events and "delete my data" read their own typed answers; for them only a
-bare number is read here, as it always was.
+bare number or a button's whole label is read here (typing it is pressing it).
 """
 
 from __future__ import annotations
@@ -170,9 +170,8 @@ def _label(folded: str, choices: Offered) -> str | None:
     if not folded:
         return None
     labels = [(fold_short(label), value) for label, value in choices]
-    exact = {value for label, value in labels if label == folded}
-    if exact:
-        return exact.pop() if len(exact) == 1 else None
+    if any(label == folded for label, _ in labels):
+        return exact_label(folded, choices)
     # A menu topic is not a question: 証明書 typed after the menu is a question of its own.
     partial = {
         value
@@ -190,6 +189,12 @@ def _label(folded: str, choices: Offered) -> str | None:
     if len(scored) > 1 and scored[1][0] >= LABEL_SIMILARITY and scored[1][1] != scored[0][1]:
         return None  # two labels as close: not a reply to pick from
     return scored[0][1]
+
+
+def exact_label(folded: str, choices: Offered) -> str | None:
+    """The one choice whose label is exactly what was typed (folded)."""
+    exact = {value for label, value in choices if fold_short(label) == folded}
+    return exact.pop() if folded and len(exact) == 1 else None
 
 
 def _label_and_a_little(folded: str, label: str) -> bool:
@@ -238,10 +243,12 @@ class ContextHandler:
         choices = offered(turn.state, self.clock())
         if not choices or not turn.text.strip():
             return None
-        if any(key in turn.state for key in OWN_QUESTIONS):  # only a bare number, as before
+        if any(key in turn.state for key in OWN_QUESTIONS):  # a number or a whole label only
             typed = turn.text.strip()
-            ok = typed.isdigit() and 1 <= int(typed) <= len(choices)
-            return choices[int(typed) - 1][1] if ok else None
+            if typed.isdigit():
+                ok = 1 <= int(typed) <= len(choices)
+                return choices[int(typed) - 1][1] if ok else None
+            return exact_label(fold_short(typed), choices)
         return read_reply(turn.knowledge.system.acts, turn.text, choices)
 
     async def handle(self, turn: Turn, found: str) -> _NotHandled:
