@@ -90,7 +90,7 @@ def followups(turn: Turn, entry: Entry) -> list[Entry]:
     found: list[Entry] = []
     for entry_id in ids:
         other = turn.knowledge.entry(entry_id)
-        if other is not None and other.id != entry.id and other not in found:
+        if other is not None and other.id != entry.id and all(f.id != other.id for f in found):
             found.append(other)
         if len(found) == MAX_FOLLOWUPS:
             break
@@ -98,11 +98,17 @@ def followups(turn: Turn, entry: Entry) -> list[Entry]:
 
 
 def _decided_followups(turn: Turn, entry: Entry) -> list[str]:
-    """Follow-ups the matcher put on its decision, when it has them (ids or candidates)."""
+    """Follow-ups the matcher put on its decision, when it has them.
+
+    They may come as entry ids, candidates (``entry_id``) or entries (``id``).
+    """
     decision = turn.decision
     top = decision.top if decision is not None else None
     if top is None or top.entry_id != entry.id:
         return []
     carried: Iterable[object] = getattr(decision, "followups", None) or ()
-    ids = [item if isinstance(item, str) else getattr(item, "entry_id", None) for item in carried]
+    ids = [
+        item if isinstance(item, str) else getattr(item, "entry_id", getattr(item, "id", None))
+        for item in carried
+    ]
     return [i for i in ids if isinstance(i, str)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,11 @@ from bot.messages import Incoming, Kind, Outcome, OutcomeKind
 from bot.storage.db import create_store, migrate
 from bot.storage.memory import InMemoryStore
 from handlers.acts import act_in
+from handlers.base import Turn
 from handlers.context import read_reply
+from handlers.render import followups
+from intents.decide import Decision, Verdict
+from intents.matcher import Candidate
 
 BY_MAIL = "住民票を郵送で取りたい"  # answered, with "did this help?" and related entries
 VAGUE = "証明書"  # three entries offered as choices
@@ -262,6 +267,33 @@ async def test_an_entry_without_related_entries_shows_no_follow_ups(
     assert outcome.entry_id == lonely.id
     assert entries_offered(outcome) == []
     assert "関連するご案内" not in outcome.text
+
+
+def test_follow_ups_carried_by_the_matchers_decision_come_first(knowledge: Knowledge) -> None:
+    @dataclass(frozen=True)
+    class DecisionWithFollowups(Decision):  # the shape intents.decide is moving to
+        followups: tuple[Candidate, ...] = ()
+
+    entry = knowledge.entry("proc.juminhyo_by_mail")
+    assert entry is not None
+    decision = DecisionWithFollowups(
+        Verdict.ANSWER,
+        (Candidate(entry.id, 0.9),),
+        followups=(Candidate("faq.registry.proxy_letter", 0.5),),
+    )
+    turn = Turn(
+        incoming=Incoming("terminal", "u1", text=BY_MAIL),
+        text=BY_MAIL,
+        normalized=BY_MAIL,
+        language="ja",
+        state={},
+        status="bot",
+        knowledge=knowledge,
+        decision=decision,
+    )
+    assert [e.id for e in followups(turn, entry)] == ["faq.registry.proxy_letter"]
+    turn.decision = Decision(Verdict.ANSWER, (Candidate(entry.id, 0.9),))  # today's shape
+    assert [e.id for e in followups(turn, entry)][:2] == list(entry.related)[:2]
 
 
 @pytest.mark.parametrize("typed", ["申し込みたい", "申請したいです", "手続きしたい"])
