@@ -40,11 +40,13 @@ from bot.storage.records import (
 )
 from handlers import default_handlers
 from handlers.base import NOT_HANDLED, Handler, Response, Turn
+from handlers.context import remember
 from handlers.flows.state import FLOW_KEY, FlowServices, delete_files, expire_in_unit
 from handlers.handoff import BOT, STAFF, WAITING, Availability
 from handlers.privacy import ERASE, erase_user
 from intents.normalize import clean, has_japanese, looks_english, normalize
 from knowledge.flows import FlowCatalog, load_flows
+from knowledge.system import fold_short
 
 if TYPE_CHECKING:
     from bot.handoff.escalation import EscalationService
@@ -168,7 +170,7 @@ class Engine:
         replies = response.replies
         if turn.truncated and response.kind in (OutcomeKind.ANSWER, OutcomeKind.CHOICES):
             replies = (Reply(turn.say("too_long")), *replies)
-        state["last_choices"] = [c.value for r in replies for c in r.choices]
+        remember(state, replies, self.services.now())  # what a typed reply may answer
         if FLOW_KEY in state:
             self._open_flows[convo.id] = (msg.channel, msg.user_id)
         else:
@@ -320,9 +322,6 @@ class Engine:
         if kind is Kind.TEXT:
             stripped = text.strip()
             command = _SLASH_COMMANDS.get(stripped.split("@")[0]) if stripped[:1] == "/" else None
-            offered = state.get("last_choices") or []
-            if stripped.isdigit() and 1 <= int(stripped) <= len(offered):
-                text, kind = str(offered[int(stripped) - 1]), Kind.CHOICE
         if kind is Kind.CHOICE:
             value = decode(text)
             if value is not None and value.action == COMMAND:
@@ -334,7 +333,13 @@ class Engine:
         current = str(state.get("language") or stored or "ja")
         pressed = kind is Kind.CHOICE and (choice is not None or command is not None)
         # A slash command's own word ("/start") says nothing about the citizen's language.
-        language = current if pressed or command else _language(text, msg.language, current)
+        # OK, www, 2, 👍: written alike in both languages, so they keep the current one.
+        neutral = kind is Kind.TEXT and (
+            self.knowledge.system.acts.language_neutral(fold_short(text))
+            or (bool(text.strip()) and not any(ch.isalpha() for ch in text))
+        )
+        keep = pressed or command or neutral
+        language = current if keep else _language(text, msg.language, current)
         return Turn(
             incoming=msg,
             text="" if pressed else text,

@@ -18,15 +18,20 @@ def default_handlers(
 
     ``availability`` (office hours and a clock) decides what hand-offs promise the citizen;
     ``services`` (flows, store, clock) enable guided procedures, life events, status questions
-    and "delete my data". A flow in progress reads each message before the usual handlers.
+    and "delete my data". A typed reply to the bot's last question (a number, a label, はい)
+    becomes the button it names before anything else reads it; a flow in progress then reads
+    each message before the usual handlers; conversation acts (thanks, OK, stickers …) are
+    answered before any knowledge matching.
     """
+    from handlers.acts import ActHandler
     from handlers.choice import ChoiceHandler
     from handlers.complaint import ComplaintHandler
     from handlers.content import AttachmentHandler, CancelHandler, EmptyHandler, UnfollowHandler
+    from handlers.context import ContextHandler
     from handlers.emergency import EmergencyHandler
     from handlers.fallback import FallbackHandler
     from handlers.faq import FaqHandler
-    from handlers.greeting import GreetingHandler, HelpHandler, ThanksHandler
+    from handlers.greeting import GreetingHandler, HelpHandler
     from handlers.handoff import BotBackHandler, HandoffHandler, StaffQuietHandler
     from handlers.language import LanguageHandler
     from handlers.life_event import LifeEventHandler
@@ -34,6 +39,7 @@ def default_handlers(
     from handlers.procedure import ProcedureHandler
     from handlers.status import StatusHandler
 
+    clock = services.clock if services is not None else availability.clock
     procedures: list[Handler] = []
     if services is not None:
         procedures = [
@@ -47,7 +53,9 @@ def default_handlers(
         EmergencyHandler(),
         BotBackHandler(),
         StaffQuietHandler(),
+        ContextHandler(clock),
         *procedures,
+        ActHandler(),
         EmptyHandler(),
         AttachmentHandler(),
         ChoiceHandler(),
@@ -57,7 +65,6 @@ def default_handlers(
         CancelHandler(),
         GreetingHandler(),
         HelpHandler(),
-        ThanksHandler(),
         FaqHandler(),
         FallbackHandler(availability),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.choices import ENTRY, FEEDBACK_YES, encode_command
 from bot.messages import OutcomeKind, Reply
 from handlers.base import Response, Turn, info
-from handlers.render import answer
+from handlers.render import answer, entry_choice, followups
 
 
 class ChoiceHandler:
@@ -24,10 +24,11 @@ class ChoiceHandler:
         helpful = turn.choice.action == FEEDBACK_YES
         if helpful:
             reply = Reply(turn.say("feedback_yes"))
-        else:
-            reply = Reply(
-                turn.say("feedback_no"), (turn.option("choice_staff", encode_command("staff")),)
-            )
+        else:  # other answers of the same topic, and a person
+            others = tuple(entry_choice(turn, e) for e in followups(turn, entry))
+            staff = turn.option("choice_staff", encode_command("staff"))
+            text = turn.say("feedback_no_others" if others else "feedback_no")
+            reply = Reply(text, (*others, staff))
         return Response(
             OutcomeKind.INFO, (reply,), entry_id=entry.id, feedback=(entry.id, helpful)
         )

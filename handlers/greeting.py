@@ -1,10 +1,14 @@
-"""Greeting, help, menu and thanks: the bot introducing itself."""
+"""Greeting, help and menu: the bot introducing itself (thanks and other acts: handlers.acts)."""
 
 from __future__ import annotations
 
 from bot.choices import encode_command, encode_say
 from bot.messages import Choice, Kind, Reply
+from handlers.acts import strip_emoji
 from handlers.base import Response, Turn, info
+from intents.normalize import normalize
+
+GREETED = "greeted"  # state key: the citizen has had the full introduction
 
 
 def menu_reply(turn: Turn) -> Reply:
@@ -16,16 +20,30 @@ def menu_reply(turn: Turn) -> Reply:
 
 
 class GreetingHandler:
-    """First contact (follow, /start) and hellos: what the bot can do, with the menu."""
+    """First contact (follow, /start) and hellos: what the bot can do, with the menu.
+
+    A hello later in the conversation gets a short hello back, not the introduction again.
+    """
 
     name = "greeting"
 
-    async def accepts(self, turn: Turn) -> bool | None:
+    async def accepts(self, turn: Turn) -> str | None:
         if turn.incoming.kind is Kind.FOLLOW or turn.command == "start":
-            return True
-        return True if turn.knowledge.system.matches("greeting", turn.normalized) else None
+            return "introduce"
+        if turn.incoming.kind is not Kind.TEXT or turn.choice is not None or turn.command:
+            return None
+        rules = turn.knowledge.system
+        said = normalize(strip_emoji(turn.text))  # こんにちは😊
+        if rules.matches("greeting", turn.normalized) or rules.matches("greeting", said):
+            return "again" if turn.state.get(GREETED) else "introduce"
+        return None
 
-    async def handle(self, turn: Turn, found: bool) -> Response:
+    async def handle(self, turn: Turn, found: str) -> Response:
+        turn.state["failures"] = 0
+        if found == "again":
+            again = turn.knowledge.system.acts.replies["greeting_again"]
+            return info(Reply(again.get(turn.language)), act="greeting")
+        turn.state[GREETED] = True
         return info(Reply(turn.say("greeting")), menu_reply(turn))
 
 
@@ -42,13 +60,3 @@ class HelpHandler:
             return info(menu_reply(turn))
         staff = turn.option("choice_staff", encode_command("staff"))
         return info(Reply(turn.say("help"), (staff,)), menu_reply(turn))
-
-
-class ThanksHandler:
-    name = "thanks"
-
-    async def accepts(self, turn: Turn) -> bool | None:
-        return True if turn.knowledge.system.matches("thanks", turn.normalized) else None
-
-    async def handle(self, turn: Turn, found: bool) -> Response:
-        return info(Reply(turn.say("thanks")))

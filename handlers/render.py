@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bot.choices import encode_command, encode_entry, encode_feedback
 from bot.messages import Choice, OutcomeKind, Reply
 from handlers.base import Response, Turn
+from handlers.flows.state import FLOW_KEY
 from knowledge.schema import Entry
+
+MAX_FOLLOWUPS = 3  # related entries offered as buttons under an answer
 
 
 def entry_text(turn: Turn, entry: Entry) -> str:
@@ -52,9 +57,15 @@ def answer(
         feedback.append(
             turn.option("choice_flow_apply", encode_command(f"flow:start:{flows[0].id}"))
         )
+    replies = [Reply(text), Reply(turn.say("feedback_prompt"), tuple(feedback))]
+    more = followups(turn, entry) if FLOW_KEY not in turn.state else []
+    if more:  # what citizens often want next: 郵送で請求する, コンビニで取る …
+        replies.append(
+            Reply(turn.say("followup_prompt"), tuple(entry_choice(turn, e) for e in more))
+        )
     return Response(
         OutcomeKind.ANSWER,
-        (Reply(text), Reply(turn.say("feedback_prompt"), tuple(feedback))),
+        tuple(replies),
         entry_id=entry.id,
         confidence=confidence,
         candidates=candidates,
@@ -63,3 +74,41 @@ def answer(
 
 def entry_choice(turn: Turn, entry: Entry) -> Choice:
     return Choice(entry.title.get(turn.language), encode_entry(entry.id))
+
+
+def followups(turn: Turn, entry: Entry) -> list[Entry]:
+    """Up to :data:`MAX_FOLLOWUPS` entries to offer after ``entry``.
+
+    The matcher's follow-ups when its decision carries them for this entry, else the entry's
+    ``related`` list, then the entries that list it as related (a procedure guide and the FAQ
+    of the same topic point at each other).
+    """
+    ids = _decided_followups(turn, entry)
+    if not ids:
+        linking = (e.id for e in turn.knowledge.kb if entry.id in e.related)
+        ids = [*entry.related, *linking]
+    found: list[Entry] = []
+    for entry_id in ids:
+        other = turn.knowledge.entry(entry_id)
+        if other is not None and other.id != entry.id and all(f.id != other.id for f in found):
+            found.append(other)
+        if len(found) == MAX_FOLLOWUPS:
+            break
+    return found
+
+
+def _decided_followups(turn: Turn, entry: Entry) -> list[str]:
+    """Follow-ups the matcher put on its decision, when it has them.
+
+    They may come as entry ids, candidates (``entry_id``) or entries (``id``).
+    """
+    decision = turn.decision
+    top = decision.top if decision is not None else None
+    if top is None or top.entry_id != entry.id:
+        return []
+    carried: Iterable[object] = getattr(decision, "followups", None) or ()
+    ids = [
+        item if isinstance(item, str) else getattr(item, "entry_id", getattr(item, "id", None))
+        for item in carried
+    ]
+    return [i for i in ids if isinstance(i, str)]

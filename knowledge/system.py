@@ -1,4 +1,4 @@
-"""The bot's own texts and rules: ``knowledge/system/*.yaml`` (messages, rules, synonyms).
+"""The bot's own texts and rules: ``knowledge/system/*.yaml`` (messages, rules, synonyms, acts).
 
 The guided flows' re-asks (``flow_messages.yaml``) are merged into the same messages, so a
 handler says ``turn.say("field_date_invalid", example=...)`` like any other text. How the answer
@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.errors import KnowledgeError
-from intents.normalize import clean, to_hiragana
+from intents.normalize import clean, normalize, to_hiragana
 from knowledge.flow_schema import StepType
 from knowledge.loader import Problem
 from knowledge.schema import Text
@@ -36,6 +36,8 @@ RULE_NAMES = (
     "japanese",
     "cancel",
 )
+ACT_NAMES = ("thanks", "ok", "yes_no", "laughter", "emoji", "sticker", "greeting_again")
+REPLY_WORDS = ("yes", "no", "first", "last", "apply")
 
 
 class MenuItem(BaseModel):
@@ -117,6 +119,48 @@ class RulesFile(BaseModel):
     rules: dict[str, list[str]]
 
 
+class Act(BaseModel):
+    """A conversation act (thanks, OK, laughter …): how it is said and the short reply."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    words: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list)
+    reply: Text
+
+
+class ActsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    acts: dict[str, Act]
+    language_neutral: list[str] = Field(default_factory=list)
+    replies: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class Acts:
+    """Conversation acts and the words of typed replies, folded with :func:`fold_short`."""
+
+    words: dict[str, frozenset[str]]  # act -> its folded words, in the file's order
+    patterns: dict[str, tuple[re.Pattern[str], ...]]
+    replies: dict[str, Text]  # act -> its reply
+    reply_words: dict[str, frozenset[str]]  # "yes", "no", "first", "last", "apply"
+    neutral: frozenset[str] = frozenset()
+
+    def language_neutral(self, folded: str) -> bool:
+        """OK, y, www …: written alike in both languages, so no sign of the citizen's."""
+        return folded in self.neutral or self.act_of(folded) == "laughter"
+
+    def act_of(self, folded: str) -> str | None:
+        """The act a folded message (or part of one) is, if any."""
+        for name, words in self.words.items():
+            if folded in words or any(p.search(folded) for p in self.patterns.get(name, ())):
+                return name
+        return None
+
+    def reply_word(self, folded: str) -> str | None:
+        """``yes``, ``no``, ``first``, ``last`` or ``apply`` when the message says just that."""
+        return next((name for name, words in self.reply_words.items() if folded in words), None)
+
+
 class SynonymsFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     groups: list[list[str]]
@@ -131,6 +175,7 @@ class SystemTexts:
     rules: dict[str, tuple[re.Pattern[str], ...]]
     synonym_groups: tuple[tuple[str, ...], ...]
     parsers: ParserTexts
+    acts: Acts
 
     def text(self, key: str, language: str, **values: str) -> str:
         template = self.messages[key].get(language)
@@ -161,6 +206,37 @@ def _fold(pattern: str) -> str:
     return to_hiragana(clean(pattern))
 
 
+_TRAILING = re.compile(r"[ーっ~]+$")
+
+
+def fold_short(text: str) -> str:
+    """A short message as act and reply words are compared: 「はいっ！」 -> はい, OK! -> ok."""
+    return _TRAILING.sub("", normalize(text).replace(" ", ""))
+
+
+def _acts(acts: ActsFile, problems: list[Problem]) -> Acts:
+    rel = "system/acts.yaml"
+    for name in ACT_NAMES:
+        if name not in acts.acts:
+            problems.append(Problem(rel, name, None, "act missing"))
+    for name in REPLY_WORDS:
+        if not acts.replies.get(name):
+            problems.append(Problem(rel, name, "replies", "reply words missing"))
+    patterns: dict[str, tuple[re.Pattern[str], ...]] = {}
+    for name, act in acts.acts.items():
+        try:
+            patterns[name] = tuple(re.compile(_fold(p)) for p in act.patterns)
+        except re.error as exc:
+            problems.append(Problem(rel, name, "patterns", f"bad pattern: {exc}"))
+    return Acts(
+        words={n: frozenset(map(fold_short, a.words)) for n, a in acts.acts.items() if a.words},
+        patterns=patterns,
+        replies={name: act.reply for name, act in acts.acts.items()},
+        reply_words={n: frozenset(map(fold_short, w)) for n, w in acts.replies.items()},
+        neutral=frozenset(map(fold_short, acts.language_neutral)),
+    )
+
+
 def load_system(root: Path | str | None = None) -> SystemTexts:
     """Load and validate the system texts; raises KnowledgeError naming file and field."""
     base = Path(root) if root is not None else SYSTEM_DIR
@@ -170,6 +246,8 @@ def load_system(root: Path | str | None = None) -> SystemTexts:
     rules = _read(base / "rules.yaml", RulesFile, problems)
     synonyms = _read(base / "synonyms.yaml", SynonymsFile, problems)
     parsers = _read(base / "parsers.yaml", ParserTexts, problems)
+    acts_file = _read(base / "acts.yaml", ActsFile, problems)
+    acts = _acts(acts_file, problems) if isinstance(acts_file, ActsFile) else None
     compiled: dict[str, tuple[re.Pattern[str], ...]] = {}
     if isinstance(rules, RulesFile):
         for name in RULE_NAMES:
@@ -188,7 +266,7 @@ def load_system(root: Path | str | None = None) -> SystemTexts:
                     Problem("system/flow_messages.yaml", key, None, "also in messages.yaml")
                 )
             texts[key] = text
-    if problems:
+    if problems or acts is None:
         raise KnowledgeError(problems)
     return SystemTexts(
         messages=texts,
@@ -196,6 +274,7 @@ def load_system(root: Path | str | None = None) -> SystemTexts:
         rules=compiled,
         synonym_groups=tuple(tuple(g) for g in synonyms.groups),
         parsers=parsers,
+        acts=acts,
     )
 
 

@@ -19,3 +19,18 @@ async def test_terminal_transcript_with_numbered_choices(engine: Engine) -> None
     assert "担当：" in after_pick  # an entry's answer names the office in charge
     assert "この回答はお役に立ちましたか" in after_pick
     assert "お役に立てず申し訳ありません" in transcript.split("あなた> ")[3]  # 2 = いいえ
+
+
+async def test_terminal_transcript_typed_replies_in_context(engine: Engine) -> None:
+    stdin = io.StringIO("住民票を郵送で取りたい\nうん\n証明書\n2番\nありがとう\nwww\n")
+    stdout = io.StringIO()
+    await chat(engine, stdin=stdin, stdout=stdout)
+    turns = stdout.getvalue().split("あなた> ")
+    assert "関連するご案内です。" in turns[1]  # follow-ups under the answer
+    assert "証明書のコンビニ交付" in turns[1]
+    assert turns[2].startswith("ボット> ありがとうございます。")  # うん = はい
+    assert "  2. " in turns[3]  # choices offered
+    assert "担当：" in turns[4]  # 2番 opened the second one
+    assert turns[5].startswith("ボット> ありがとうございます。")  # thanks = it helped
+    assert turns[6].startswith("ボット> ほかにもご質問があれば")  # laughter
+    assert "  1. " not in turns[5] + turns[6]  # no topics offered for thanks or laughter

@@ -84,6 +84,21 @@ async def test_an_unclear_answer_deletes_nothing(chat: Chat) -> None:
     assert (await stored_for(chat.store, "line", chat.user))["applications"] == 1
 
 
+async def test_typing_a_buttons_label_is_pressing_it(chat: Chat) -> None:
+    await report_with_photo(chat)
+    await chat.say("私のデータを削除して")
+    kept = await chat.say("削除しない")
+    assert "取りやめました" in kept.text
+    await chat.say("私のデータを削除して")
+    done = await chat.say("削除する")  # typed, not tapped: as strong a yes as the button
+    assert "削除しました" in done.text
+    assert await stored_for(chat.store, "line", chat.user) == {
+        "messages": 0,
+        "applications": 0,
+        "attachments": 0,
+    }
+
+
 async def test_deletion_on_a_real_database(knowledge: Knowledge, tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'citybot.db'}"
     await migrate(url)

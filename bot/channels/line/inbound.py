@@ -74,6 +74,8 @@ def _message(user_id: str, message: Mapping[str, Any]) -> Incoming:
         payload = {k: message.get(k) for k in ("latitude", "longitude", "address", "title")}
     elif kind is Kind.IMAGE:
         payload = {"message_id": platform_id, "content_provider": message.get("contentProvider")}
+    else:  # a sticker, file, video …: say which, as Telegram's updates do
+        payload = {"type": str(message.get("type"))}
     return Incoming(
         "line", user_id, text=text, kind=kind, payload=payload, platform_id=platform_id
     )

@@ -134,12 +134,17 @@ async def test_a_photo_line_cannot_deliver_is_asked_for_again(
     assert "写真を受け取れませんでした" in line_api.texts("reply")[0]
 
 
-async def test_sticker_is_answered_with_please_type(bot: LineBot, line_api: FakeLineApi) -> None:
+async def test_sticker_gets_a_short_reply_and_no_topic_choices(
+    bot: LineBot, line_api: FakeLineApi
+) -> None:
     sticker = {"id": "m-st", "type": "sticker", "packageId": "446", "stickerId": "1988"}
     await bot.post(line_event("message", message=sticker))
     await bot.settle()
 
-    assert "この種類のメッセージには対応していません" in line_api.texts("reply")[0]
+    [call] = line_api.accepted("reply")
+    [message] = call.messages
+    assert str(message["text"]).startswith("スタンプありがとうございます")
+    assert "quickReply" not in message  # no topics offered for a sticker
 
 
 @pytest.mark.parametrize(

@@ -46,7 +46,7 @@ async def test_a_japanese_question_gets_an_answer_and_yes_no_buttons(
     assert response.status_code == 200
     await bot.settle()
 
-    answer, prompt = telegram_api.delivered()
+    answer, prompt, related = telegram_api.delivered()
     assert answer.params["chat_id"] == str(CITIZEN)
     assert "粗大ごみ" in answer.params["text"]
     assert "reply_markup" not in answer.params
@@ -55,6 +55,8 @@ async def test_a_japanese_question_gets_an_answer_and_yes_no_buttons(
     assert (yes, no) == ("はい", "いいえ")
     assert yes_data.startswith("y:")
     assert no_data.startswith("n:")
+    assert related.params["text"] == say(knowledge, "followup_prompt")
+    assert all(data.startswith("e:") for _, data in buttons(related))  # related entries
 
 
 async def test_pressing_a_button_stops_its_spinner_then_answers(
@@ -62,7 +64,7 @@ async def test_pressing_a_button_stops_its_spinner_then_answers(
 ) -> None:
     await bot.post(updates.text("粗大ごみを出したい"))
     await bot.settle()
-    prompt = telegram_api.delivered()[-1]
+    prompt = telegram_api.delivered()[1]  # the answer, "did this help?", related entries
     press = updates.button(dict(buttons(prompt))["はい"], message_id=2)
 
     await bot.post(press)
@@ -135,7 +137,7 @@ async def test_a_location_or_photo_gets_the_helpful_reply(
     assert texts(telegram_api) == [say(knowledge, "attachment")]
 
 
-async def test_a_sticker_is_answered_as_unreadable(
+async def test_a_sticker_gets_a_short_reply_not_a_search(
     bot: TelegramBot, telegram_api: FakeTelegram, knowledge: Knowledge
 ) -> None:
     sticker = {
@@ -149,7 +151,7 @@ async def test_a_sticker_is_answered_as_unreadable(
     }
     await bot.post(updates.message(sticker=sticker))
     await bot.settle()
-    assert texts(telegram_api) == [say(knowledge, "unsupported")]
+    assert texts(telegram_api) == [knowledge.system.acts.replies["sticker"].ja]
 
 
 @pytest.mark.parametrize(
