@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.storage.base_applications import ApplicationRepo, AttachmentRepo
+from bot.storage.base_knowledge import UNAVAILABLE, InquiryRepo, KnowledgeEditRepo
 from bot.storage.base_staff import (
     AuditRepo,
     DraftRepo,
@@ -264,6 +265,8 @@ class Unit:
     drafts: DraftRepo
     applications: ApplicationRepo
     attachments: AttachmentRepo
+    knowledge_edits: KnowledgeEditRepo = UNAVAILABLE  # SQL stores only
+    inquiries: InquiryRepo = UNAVAILABLE  # SQL stores only
 
 
 class Store(Protocol):

@@ -43,6 +43,7 @@ from bot.storage.models import (
     User,
     WebhookEvent,
 )
+from bot.storage.models_knowledge import InquiryOutcome
 from bot.storage.records import (
     Author,
     Channel,
@@ -61,6 +62,7 @@ from bot.storage.records import (
 )
 from bot.storage.sql_applications import SqlApplicationRepo, SqlAttachmentRepo
 from bot.storage.sql_base import insert_for, load
+from bot.storage.sql_knowledge import SqlInquiryRepo, SqlKnowledgeEditRepo
 from bot.storage.sql_queue import SqlEscalationRepo, SqlNoteRepo
 from bot.storage.sql_staff import SqlAuditRepo, SqlDraftRepo, SqlSessionRepo, SqlStaffRepo
 from bot.storage.types import require_aware, utcnow
@@ -101,6 +103,8 @@ def sql_unit(session: AsyncSession) -> Unit:
         drafts=SqlDraftRepo(session),
         applications=SqlApplicationRepo(session),
         attachments=SqlAttachmentRepo(session),
+        knowledge_edits=SqlKnowledgeEditRepo(session),
+        inquiries=SqlInquiryRepo(session),
     )
 
 
@@ -199,6 +203,10 @@ class SqlUserRepo:
                 ),
             ),
             ("feedback", delete(Feedback).where(Feedback.conversation_id.in_(convos))),
+            (
+                "inquiries",
+                delete(InquiryOutcome).where(InquiryOutcome.conversation_id.in_(convos)),
+            ),
             ("messages", delete(Message).where(Message.conversation_id.in_(convos))),
             ("conversations", delete(Conversation).where(Conversation.user_id == user_id)),
         ):
