@@ -49,6 +49,7 @@ from knowledge.flows import FlowCatalog, load_flows
 
 if TYPE_CHECKING:
     from bot.handoff.escalation import EscalationService
+    from bot.knowledge_loop.inquiries import InquiryLog
     from bot.procedures.attachments import AttachmentStore
     from knowledge.loader import KnowledgeBase
 
@@ -104,6 +105,7 @@ class Engine:
         clock: Callable[[], dt.datetime] | None = None,
         flows: FlowCatalog | None = None,
         attachments: AttachmentStore | None = None,
+        inquiries: InquiryLog | None = None,
     ) -> None:
         """Build the engine.
 
@@ -115,10 +117,12 @@ class Engine:
                 service's, else the system clock.
             flows: the guided flows and life events; by default the shipped ones.
             attachments: where photos sent during a flow are kept (deleted on cancel).
+            inquiries: records what became of each question, for staff to review.
         """
         self.knowledge = knowledge
         self.store = store
         self.escalations = escalations
+        self.inquiries = inquiries
         hours = office_hours or (escalations.office_hours if escalations else OfficeHours())
         now = clock or (escalations.clock if escalations else None)
         availability = Availability(hours, now) if now else Availability(hours)
@@ -197,6 +201,8 @@ class Engine:
                 await unit.users.set_language(user.id, "en" if turn.language == "en" else "ja")
             if response.feedback is not None:
                 await unit.feedback.add(convo.id, *response.feedback)
+            if self.inquiries is not None:
+                await self.inquiries.record(unit, convo.id, turn, response)
             if response.extra.get("inactive"):
                 await unit.users.set_active(user.id, False)
             elif not user.active:

@@ -121,9 +121,15 @@ class InquiryRepo(Protocol):
     ) -> InquiryRecord: ...
 
     async def mark_latest(
-        self, conversation_id: int, *, outcome: str | None = None, **changes: Any
+        self,
+        conversation_id: int,
+        *,
+        outcomes: Sequence[str] | None = None,
+        entry_id: str | None = None,
+        **changes: Any,
     ) -> InquiryRecord | None:
-        """Change the conversation's newest question (of ``outcome``, if given)."""
+        """Change the conversation's newest question (with one of ``outcomes``, about
+        ``entry_id`` as answer or choice, when given); ``None`` if there is none."""
         ...
 
     async def for_review(
@@ -133,8 +139,15 @@ class InquiryRepo(Protocol):
         ...
 
     async def resolve(
-        self, ids: Sequence[int], status: str, staff_id: int, now: dt.datetime
-    ) -> int: ...
+        self,
+        ids: Sequence[int],
+        status: str,
+        staff_id: int,
+        now: dt.datetime,
+        departments: Sequence[str] | None = None,
+    ) -> int:
+        """Close open questions (of ``departments`` only, when given); return how many."""
+        ...
 
 
 class _Unavailable:

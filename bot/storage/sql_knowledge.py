@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.base_knowledge import InquiryRecord, ReviewCheckRecord, VersionRecord
@@ -17,6 +17,9 @@ from bot.storage.types import require_aware
 __all__ = ["SqlInquiryRepo", "SqlKnowledgeEditRepo"]
 
 REVIEW_OUTCOMES = ("choices", "fallback")
+# Publishers take this lock on PostgreSQL, so version ids commit in order and a process that has
+# applied revision n never misses a version < n that commits later.
+_PUBLISH_LOCK = 0x6B6E6F77
 _MUTABLE = {"chosen_entry_id", "not_helpful", "handed_off", "outcome"}
 
 
@@ -75,6 +78,10 @@ class SqlKnowledgeEditRepo:
         diff: str,
         now: dt.datetime,
     ) -> VersionRecord:
+        if self._session.get_bind().dialect.name == "postgresql":
+            await self._session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PUBLISH_LOCK}
+            )
         row = KnowledgeVersion(
             entry_id=entry_id,
             data=data,
@@ -193,15 +200,26 @@ class SqlInquiryRepo:
         return _inquiry(row)
 
     async def mark_latest(
-        self, conversation_id: int, *, outcome: str | None = None, **changes: Any
+        self,
+        conversation_id: int,
+        *,
+        outcomes: Sequence[str] | None = None,
+        entry_id: str | None = None,
+        **changes: Any,
     ) -> InquiryRecord | None:
         unknown = set(changes) - _MUTABLE
         if unknown:
             msg = f"cannot change {sorted(unknown)} of a question"
             raise ValueError(msg)
         query = select(InquiryOutcome).where(InquiryOutcome.conversation_id == conversation_id)
-        if outcome is not None:
-            query = query.where(InquiryOutcome.outcome == outcome)
+        if outcomes is not None:
+            query = query.where(InquiryOutcome.outcome.in_(list(outcomes)))
+        if entry_id is not None:
+            query = query.where(
+                or_(
+                    InquiryOutcome.entry_id == entry_id, InquiryOutcome.chosen_entry_id == entry_id
+                )
+            )
         row = await self._session.scalar(query.order_by(InquiryOutcome.id.desc()).limit(1))
         if row is None:
             return None
@@ -228,13 +246,21 @@ class SqlInquiryRepo:
         return [_inquiry(row) for row in rows]
 
     async def resolve(
-        self, ids: Sequence[int], status: str, staff_id: int, now: dt.datetime
+        self,
+        ids: Sequence[int],
+        status: str,
+        staff_id: int,
+        now: dt.datetime,
+        departments: Sequence[str] | None = None,
     ) -> int:
         if not ids:
             return 0
+        where = [InquiryOutcome.id.in_(list(ids)), InquiryOutcome.status == "open"]
+        if departments is not None:
+            where.append(InquiryOutcome.department.in_(list(departments)))
         result = await self._session.execute(
             update(InquiryOutcome)
-            .where(InquiryOutcome.id.in_(list(ids)), InquiryOutcome.status == "open")
+            .where(*where)
             .values(status=status, resolved_by=staff_id, resolved_at=require_aware(now, "now"))
             .execution_options(synchronize_session=False)
         )
