@@ -14,7 +14,9 @@ from intents.normalize import normalize
 T0 = dt.datetime(2026, 12, 7, 1, 0, tzinfo=dt.UTC)
 
 
-def record(number: int, text: str, department: str = "dept.roads", **flags: object) -> InquiryRecord:
+def record(
+    number: int, text: str, department: str = "dept.roads", **flags: object
+) -> InquiryRecord:
     values: dict[str, object] = {
         "outcome": "fallback",
         "entry_id": None,
