@@ -43,14 +43,17 @@ class Served:
 
 
 @asynccontextmanager
-async def served(browser: Browser, tmp_path: Path, knowledge: Knowledge) -> AsyncIterator[Served]:
+async def served(
+    browser: Browser, tmp_path: Path, knowledge: Knowledge
+) -> AsyncIterator[Served]:
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     app = create_app(settings, knowledge=knowledge.fork())
     async with serve(app) as url:
         runtime: Runtime = app.state.runtime
         fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
         async with runtime.store.unit() as unit:
-            await unit.staff.add("clerk", "道路 花子", fast.hash(PASSWORD), "staff", ["dept.roads"])
+            hashed = fast.hash(PASSWORD)
+            await unit.staff.add("clerk", "道路 花子", hashed, "staff", ["dept.roads"])
         yield Served(url, runtime, browser)
 
 
