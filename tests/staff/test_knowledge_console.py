@@ -212,3 +212,86 @@ async def test_choices_not_helpful_and_hand_offs_are_recorded(kb_console: Consol
         ("answer", ENTRY, True, True)  # answered, then いいえ, then a person
     ]
     assert rows[0][0].startswith("除雪車って何時ごろ来るの")
+
+
+NEW_ENTRY = {
+    "category": "snow",
+    "department": "dept.roads",
+    "title_ja": "夜間の除雪車の音",
+    "title_en": "Snowplow noise at night",
+    "questions": f"{ODD}\n夜の除雪車がうるさい\n除雪車 夜 音",
+    "answer_ja": "除雪作業は夜間から早朝に行うことがあります。ご理解をお願いします。",
+    "answer_en": "Snow clearing may be done at night. Thank you for your understanding.",
+    "keywords": "除雪車, 夜間",
+    "related": ENTRY,
+    "note": "苦情は道路維持担当へ",
+}
+
+
+async def test_a_new_entry_from_an_unanswered_question_answers_it(kb_console: Console) -> None:
+    await ask(kb_console, ODD, user="c1")
+    await kb_console.add_staff("tanaka", departments=["dept.roads"])
+    client = await kb_console.login("tanaka")
+    listing = await client.get("/staff/knowledge/unanswered")
+    assert ODD in listing.text
+    [(ids,)] = await kb_console.rows("SELECT group_concat(id) FROM inquiry_outcomes")
+    form = await client.get("/staff/knowledge/new", params={"question": ODD, "from": ids})
+    assert ODD in form.text
+    created = await client.post(
+        "/staff/knowledge/new", data={**NEW_ENTRY, "inquiries": ids, "csrf": csrf_of(form.text)}
+    )
+    assert created.status_code == 303
+    assert "done=created" in created.headers["location"]
+    kind, text = await ask(kb_console, ODD, user="c2")
+    assert kind is OutcomeKind.ANSWER
+    assert "夜間から早朝に行うことがあります" in text
+    assert ODD not in (await client.get("/staff/knowledge/unanswered")).text
+    [(status,)] = await kb_console.rows("SELECT status FROM inquiry_outcomes WHERE id = 1")
+    assert status == "new_entry"
+
+
+async def test_a_new_entry_needs_three_ways_of_asking(kb_console: Console) -> None:
+    await kb_console.add_staff("tanaka", departments=["dept.roads"])
+    client = await kb_console.login("tanaka")
+    csrf = await kb_console.csrf(client)
+    form = {**NEW_ENTRY, "questions": ODD, "csrf": csrf}
+    refused = await client.post("/staff/knowledge/new", data=form)
+    assert "error=invalid" in refused.headers["location"]
+    assert await kb_console.rows("SELECT id FROM knowledge_versions") == []
+
+
+async def test_a_staff_draft_opens_in_the_editor(kb_console: Console) -> None:
+    await kb_console.add_staff("tanaka", departments=["dept.roads"])
+    client = await kb_console.login("tanaka")
+    staff = await kb_console.rows("SELECT id FROM staff_users")
+    async with kb_console.runtime.store.unit() as unit:
+        draft = await unit.drafts.add(
+            staff[0][0], "雪の捨て場\n雪捨て場はどこ\n雪を捨てたい", "市の雪堆積場をご利用ください。",
+            None, "snow",
+        )  # fmt: skip
+    page = await client.get("/staff/knowledge/new", params={"draft": str(draft.id)})
+    assert "市の雪堆積場をご利用ください。" in page.text
+    assert "雪捨て場はどこ" in page.text
+
+
+async def test_dismissing_and_out_of_scope_keep_to_the_clerks_departments(
+    kb_console: Console,
+) -> None:
+    await ask(kb_console, ODD, user="c1")
+    await kb_console.add_staff("suzuki", departments=["dept.tax"])
+    tax = await kb_console.login("suzuki")
+    listing = await tax.get("/staff/knowledge/unanswered")
+    assert ODD not in listing.text  # routed to roads: not the tax clerk's list
+    data = {"ids": "1", "action": "dismissed", "csrf": csrf_of(listing.text)}
+    await tax.post("/staff/knowledge/unanswered", data=data)
+    [(status,)] = await kb_console.rows("SELECT status FROM inquiry_outcomes WHERE id = 1")
+    assert status == "open"
+
+    await kb_console.add_staff("tanaka", departments=["dept.roads"])
+    roads = await kb_console.login("tanaka")
+    csrf = await kb_console.csrf(roads)
+    await roads.post(
+        "/staff/knowledge/unanswered", data={**data, "action": "out_of_scope", "csrf": csrf}
+    )
+    [(status,)] = await kb_console.rows("SELECT status FROM inquiry_outcomes WHERE id = 1")
+    assert status == "out_of_scope"
