@@ -265,10 +265,10 @@ async def test_a_staff_draft_opens_in_the_editor(kb_console: Console) -> None:
     client = await kb_console.login("tanaka")
     staff = await kb_console.rows("SELECT id FROM staff_users")
     async with kb_console.runtime.store.unit() as unit:
+        questions = "雪の捨て場\n雪捨て場はどこ\n雪を捨てたい"
         draft = await unit.drafts.add(
-            staff[0][0], "雪の捨て場\n雪捨て場はどこ\n雪を捨てたい", "市の雪堆積場をご利用ください。",
-            None, "snow",
-        )  # fmt: skip
+            staff[0][0], questions, "市の雪堆積場をご利用ください。", None, "snow"
+        )
     page = await client.get("/staff/knowledge/new", params={"draft": str(draft.id)})
     assert "市の雪堆積場をご利用ください。" in page.text
     assert "雪捨て場はどこ" in page.text
