@@ -91,7 +91,18 @@ async def index(request: Request, staff: StaffUser) -> Response:
     loop = loop_of(request)
     query = kv.KnowledgeQuery.parse(request.query_params)
     data = await kv.listing(loop, staff, query)
-    context = {"staff": staff, "query": query, "states": kv.STATES, "kinds": kv.KIND_LABELS}
+    async with services(request).store.unit() as unit:
+        drafts = await unit.drafts.list(status="draft")
+    context = {
+        "staff": staff,
+        "query": query,
+        "states": kv.STATES,
+        "kinds": kv.KIND_LABELS,
+        "drafts": [
+            {"id": d.id, "title": d.question.splitlines()[0] if d.question else f"#{d.id}"}
+            for d in drafts[:50]
+        ],
+    }
     return render(request, "knowledge.html", {**context, **_choices(request), **data})
 
 

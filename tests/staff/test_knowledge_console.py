@@ -269,6 +269,8 @@ async def test_a_staff_draft_opens_in_the_editor(kb_console: Console) -> None:
         draft = await unit.drafts.add(
             staff[0][0], questions, "市の雪堆積場をご利用ください。", None, "snow"
         )
+    listing = await client.get("/staff/knowledge")
+    assert f'href="/staff/knowledge/new?draft={draft.id}"' in listing.text
     page = await client.get("/staff/knowledge/new", params={"draft": str(draft.id)})
     assert "市の雪堆積場をご利用ください。" in page.text
     assert "雪捨て場はどこ" in page.text
