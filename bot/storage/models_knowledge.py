@@ -1,5 +1,9 @@
 """Tables of the knowledge loop: staff edits over the shipped YAML, review checks, and the
-outcome of every citizen question (what the unanswered-questions list is made of)."""
+outcome of every citizen question (what the unanswered-questions list is made of).
+
+Not imported by ``models.py`` (that would be an import circle): the SQL repositories import it,
+and so does everything that opens a store, Alembic's ``env.py`` included (via ``db.py``).
+"""
 
 from __future__ import annotations
 
