@@ -151,6 +151,7 @@ def console_services(runtime: Runtime) -> Console:
         escalations=runtime.escalations,
         applications=runtime.applications,
         attachments=runtime.attachments,
+        knowledge_loop=runtime.knowledge_loop,
     )
 
 

@@ -5,6 +5,7 @@ citybot ask "質問" [--json]       one fresh-conversation turn (or one per stdi
 citybot match --top 5 [--knowledge PATH]   ranked entries per stdin line, as JSON lines
 citybot kb check [--review] [--strict]      validate the knowledge base
 citybot kb drafts [--export FILE.yaml] [--mark-exported]   staff's FAQ drafts
+citybot kb export DIR             the shipped YAML with the city's edits, same layout
 citybot staff add USERNAME --role admin|staff --dept dept.x [--dept …] [--name NAME]
 citybot staff disable|reset-password USERNAME;  citybot staff list
 citybot purge [--older-than DAYS] [--apply]   delete applications past retention (dry run)
@@ -68,6 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--review", action="store_true", help="list details awaiting review")
     check.add_argument("--strict", action="store_true", help="collisions count as errors")
     check.add_argument("--no-collisions", action="store_true", help="skip the collision scan")
+    export = kb_sub.add_parser("export", help="write the knowledge with the city's edits")
+    export.add_argument("directory", type=Path, help="where to write (knowledge/data layout)")
     drafts = kb_sub.add_parser("drafts", help="list FAQ drafts proposed by staff")
     drafts.add_argument("--export", type=Path, help="write them as knowledge YAML to this file")
     drafts.add_argument("--mark-exported", action="store_true", help="mark them exported")
@@ -100,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "kb" and args.kb_command == "drafts":
             return asyncio.run(_kb_drafts(args))
+        if args.command == "kb" and args.kb_command == "export":
+            return asyncio.run(_kb_export(args, sys.stdout))
         if args.command == "kb":
             return _kb_check(args, sys.stdout)
         if args.command == "staff":
@@ -174,11 +179,25 @@ def _kb_check(args: argparse.Namespace, out: TextIO) -> int:
     from knowledge.check import check, format_report
 
     report = check(args.knowledge, collisions=not args.no_collisions)
-    for line in format_report(report, review=args.review):
+    confirmed = asyncio.run(_confirmed()) if args.review else None
+    for line in format_report(report, review=args.review, confirmed=confirmed):
         out.write(line + "\n")
     if not report.ok or (args.strict and report.collisions):
         return 1
     return 0
+
+
+async def _confirmed() -> dict[str, set[str]] | None:
+    from bot.knowledge_loop.export import confirmed_in_database
+
+    return await confirmed_in_database()
+
+
+async def _kb_export(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.knowledge_loop.export import run_export
+    from bot.settings import Settings
+
+    return await run_export(Settings.from_env(), args.directory, out)
 
 
 async def _kb_drafts(args: argparse.Namespace) -> int:

@@ -50,6 +50,7 @@ from knowledge.system import fold_short
 
 if TYPE_CHECKING:
     from bot.handoff.escalation import EscalationService
+    from bot.knowledge_loop.inquiries import InquiryLog
     from bot.procedures.attachments import AttachmentStore
     from knowledge.loader import KnowledgeBase
 
@@ -105,6 +106,7 @@ class Engine:
         clock: Clock | None = None,
         flows: FlowCatalog | None = None,
         attachments: AttachmentStore | None = None,
+        inquiries: InquiryLog | None = None,
     ) -> None:
         """Build the engine.
 
@@ -116,10 +118,12 @@ class Engine:
                 hands the same clock to both).
             flows: the guided flows and life events; by default the shipped ones.
             attachments: where photos sent during a flow are kept (deleted on cancel).
+            inquiries: records what became of each question, for staff to review.
         """
         self.knowledge = knowledge
         self.store = store
         self.escalations = escalations
+        self.inquiries = inquiries
         hours = office_hours or (escalations.office_hours if escalations else OfficeHours())
         self.clock = clock or store.clock
         availability = Availability(hours, self.clock)
@@ -198,6 +202,8 @@ class Engine:
                 await unit.users.set_language(user.id, "en" if turn.language == "en" else "ja")
             if response.feedback is not None:
                 await unit.feedback.add(convo.id, *response.feedback)
+            if self.inquiries is not None:
+                await self.inquiries.record(unit, convo.id, turn, response)
             if response.extra.get("inactive"):
                 await unit.users.set_active(user.id, False)
             elif not user.active:

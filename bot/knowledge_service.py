@@ -1,32 +1,56 @@
-"""The loaded knowledge: entries, system texts and the matcher built over them, read-only."""
+"""The loaded knowledge: entries, system texts and the matcher built over them.
+
+Staff can change entries while the bot runs (``bot/knowledge_loop``). The entries and the
+matcher live together in one immutable :class:`Snapshot`; a change builds a new snapshot and
+swaps the reference, so a search running in a worker thread always sees one consistent pair
+(never a new entry list with an old index).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from intents.analyzer import Synonyms
 from intents.decide import Decision, Limits, decide
 from intents.matcher import Candidate, Matcher
-from knowledge.documents import entry_documents
+from knowledge.documents import entry_document, entry_documents
 from knowledge.loader import KnowledgeBase, load_knowledge
 from knowledge.schema import Entry
 from knowledge.system import SystemTexts, load_system
 
 logger = logging.getLogger(__name__)
 
+NEW_ENTRY_FILE = "faq/staff_entries.yaml"  # where entries created in the console are exported
+
 
 @dataclass(frozen=True)
-class Knowledge:
-    """Everything the engine reads: built once at start-up, shared by all conversations."""
+class Snapshot:
+    """One consistent state of the entries and their index."""
 
     kb: KnowledgeBase
-    system: SystemTexts
     matcher: Matcher
+    revision: int = 0  # the last knowledge edit applied (0: the shipped knowledge only)
+
+
+@dataclass
+class Knowledge:
+    """Everything the engine reads, shared by all conversations.
+
+    ``kb`` and ``matcher`` always come from the current snapshot; code that needs both at once
+    takes :attr:`snapshot` once and reads from it.
+    """
+
+    shipped: KnowledgeBase  # as loaded from YAML, never changed
+    system: SystemTexts
     limits: Limits
+    _snapshot: Snapshot
+    _write: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def load(
@@ -41,13 +65,33 @@ class Knowledge:
             len(kb),
             time.perf_counter() - started,
         )
-        return cls(kb=kb, system=system, matcher=matcher, limits=Limits())
+        return cls(shipped=kb, system=system, limits=Limits(), _snapshot=Snapshot(kb, matcher))
+
+    def fork(self) -> Knowledge:
+        """An independent copy at the current state (cheap: snapshots are immutable)."""
+        return Knowledge(self.shipped, self.system, self.limits, self._snapshot)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._snapshot
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self._snapshot.kb
+
+    @property
+    def matcher(self) -> Matcher:
+        return self._snapshot.matcher
+
+    @property
+    def revision(self) -> int:
+        return self._snapshot.revision
 
     def entry(self, entry_id: str) -> Entry | None:
-        return self.kb.entries.get(entry_id)
+        return self._snapshot.kb.entries.get(entry_id)
 
     def rank(self, text: str, k: int = 3) -> list[Candidate]:
-        return self.matcher.rank(text, k=k)
+        return self._snapshot.matcher.rank(text, k=k)
 
     def decide(self, text: str) -> Decision:
         return decide(self.rank(text, k=self.limits.choices), self.limits)
@@ -55,3 +99,39 @@ class Knowledge:
     async def decide_async(self, text: str) -> Decision:
         """Matching is CPU work: run it in a worker thread, off the event loop."""
         return await asyncio.to_thread(self.decide, text)
+
+    def apply(self, changes: Iterable[tuple[str, Entry | None]], revision: int) -> int:
+        """Put changed entries live (``None`` removes one); return how many changed.
+
+        The index is updated entry by entry (:meth:`Matcher.replace_documents`); the new
+        snapshot replaces the old one in a single assignment. Runs in a worker thread.
+        """
+        with self._write:  # two updates at once would each drop the other's change
+            current = self._snapshot
+            if revision <= current.revision:
+                return 0
+            entries = dict(current.kb.entries)
+            files = dict(current.kb.files)
+            touched: dict[str, Entry | None] = {}
+            for entry_id, entry in changes:
+                if entries.get(entry_id) != entry:
+                    touched[entry_id] = entry
+                if entry is None:
+                    entries.pop(entry_id, None)
+                else:
+                    entries[entry_id] = entry
+                    files.setdefault(entry_id, self.shipped.files.get(entry_id, NEW_ENTRY_FILE))
+            matcher = current.matcher
+            if len(touched) == 1:
+                [(entry_id, entry)] = touched.items()
+                documents = [entry_document(entry)] if entry is not None else []
+                matcher = matcher.replace_documents(entry_id, documents)
+            elif touched:  # many at once (start-up): one assembly, known texts not re-analysed
+                synonyms = matcher.analyzer.synonyms
+                matcher = Matcher.build(
+                    entry_documents(entries.values()), synonyms, matcher.weights, matcher.analyses
+                )
+            changed = len(touched)
+            kb = KnowledgeBase(entries=entries, categories=current.kb.categories, files=files)
+            self._snapshot = Snapshot(kb, matcher, revision)
+        return changed

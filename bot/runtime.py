@@ -27,6 +27,8 @@ from bot.delivery.outbox import Delivery
 from bot.engine import Engine
 from bot.events import EventBus, event_bus
 from bot.handoff.escalation import EscalationService
+from bot.knowledge_loop.inquiries import InquiryLog
+from bot.knowledge_loop.service import KnowledgeLoop
 from bot.knowledge_service import Knowledge
 from bot.procedures.applications import ApplicationService
 from bot.procedures.attachments import AttachmentStore
@@ -54,6 +56,7 @@ class Runtime:
     escalations: EscalationService  # hand-offs: opened by the engine, worked by the console
     applications: ApplicationService  # the console's actions on applications
     attachments: AttachmentStore  # citizens' photos (files; their rows are in the store)
+    knowledge_loop: KnowledgeLoop  # staff edits of the knowledge, applied live in every process
     channels: dict[str, Channel] = field(default_factory=dict)
     owns_store: bool = True  # migrated at start and closed at stop
 
@@ -95,7 +98,12 @@ def compose(
     )
     attachments = AttachmentStore.from_settings(settings)
     engine = Engine(
-        knowledge, store, escalations=escalations, attachments=attachments, clock=clock
+        knowledge,
+        store,
+        escalations=escalations,
+        attachments=attachments,
+        inquiries=InquiryLog(knowledge, clock),
+        clock=clock,
     )
     applications = ApplicationService(
         store, knowledge, events, delivery, flows=engine.flows, clock=clock
@@ -113,6 +121,7 @@ def compose(
         escalations=escalations,
         applications=applications,
         attachments=attachments,
+        knowledge_loop=KnowledgeLoop(store, knowledge, events, clock),
         channels=channels,
         owns_store=owns_store,
     )
@@ -148,13 +157,16 @@ async def running(runtime: Runtime) -> AsyncIterator[Runtime]:
         resumed = await runtime.inbox.resume()
         if resumed:
             logger.warning("processed %d webhook events left over from the last run", resumed)
+        await runtime.knowledge_loop.sync()  # the city's edits, before the first answer
         sweeper = asyncio.create_task(sweep_flows(runtime.engine), name="flow-sweeper")
+        syncer = asyncio.create_task(runtime.knowledge_loop.run(), name="knowledge-sync")
         try:
             yield runtime
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in (sweeper, syncer):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
     finally:
         runtime.events.close()  # open console event streams end, so shutdown does not wait
         await runtime.inbox.drain()

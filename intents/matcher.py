@@ -121,6 +121,8 @@ class Matcher:
     fuzzy_english: _FuzzyTable
     priors: FloatArray
     weights: MatchWeights = field(default_factory=MatchWeights)
+    documents: tuple[Document, ...] = ()  # what the index was built from (for updates)
+    analyses: dict[str, Analysis] = field(default_factory=dict, repr=False)  # text -> features
 
     @classmethod
     def build(
@@ -128,9 +130,18 @@ class Matcher:
         documents: Sequence[Document],
         synonyms: Synonyms | None = None,
         weights: MatchWeights | None = None,
+        analyses: dict[str, Analysis] | None = None,
     ) -> Matcher:
         weights = weights or MatchWeights()
         analyzer = Analyzer(synonyms)
+        known = {} if analyses is None else analyses
+
+        def analyze(text: str) -> Analysis:  # knowledge texts only: queries are not kept
+            found = known.get(text)
+            if found is None:
+                found = known[text] = analyzer.analyze(text)
+            return found
+
         q_words: list[list[str]] = []
         a_words: list[list[str]] = []
         q_grams: list[list[str]] = []
@@ -142,8 +153,8 @@ class Matcher:
         fuzzy_en: list[str] = []
         en_owners: list[int] = []
         for number, doc in enumerate(documents):
-            short = [analyzer.analyze(t) for t in (*doc.questions, *doc.keywords)]
-            body = analyzer.analyze(doc.body) if doc.body else Analysis((), "", ())
+            short = [analyze(t) for t in (*doc.questions, *doc.keywords)]
+            body = analyze(doc.body) if doc.body else Analysis((), "", ())
             q_words.append([w for a in short for w in a.words])
             a_words.append(list(body.words))
             q_grams.append([g for a in short for g in char_ngrams(a.reading)])
@@ -174,10 +185,29 @@ class Matcher:
             fuzzy_english=_FuzzyTable.build(fuzzy_en, en_owners, len(documents)),
             priors=np.asarray([d.prior for d in documents], dtype=np.float32),
             weights=weights,
+            documents=tuple(documents),
+            analyses=known,
         )
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    # -- incremental updates: staff publish one entry at a time from the console -------------
+
+    def replace_documents(self, entry_id: str, documents: Sequence[Document]) -> Matcher:
+        """A new matcher in which ``entry_id``'s documents are ``documents`` (none: removed).
+
+        Only texts not seen before are analysed (Sudachi is most of a build), so an update
+        costs the changed entry plus assembling the postings. ``self`` is left as it was:
+        a search running on it in another thread keeps a consistent index.
+        """
+        kept = [d for d in self.documents if d.id != entry_id]
+        synonyms = self.analyzer.synonyms
+        return Matcher.build([*kept, *documents], synonyms, self.weights, self.analyses)
+
+    def remove(self, entry_id: str) -> Matcher:
+        """A new matcher without ``entry_id``."""
+        return self.replace_documents(entry_id, ())
 
     def rank(self, query: str, k: int = 3) -> list[Candidate]:
         """The k best entries for a query, best first, each with a score in [0, 1]."""

@@ -9,7 +9,7 @@ reported so that the maintainer can reword, merge or add keywords.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,7 +84,11 @@ def check(
     return Report(kb, system, errors, found)
 
 
-def format_report(report: Report, review: bool = False) -> Iterable[str]:
+def format_report(
+    report: Report, review: bool = False, confirmed: Mapping[str, Set[str]] | None = None
+) -> Iterable[str]:
+    """The report's lines; ``confirmed`` (review items staff confirmed, by entry) are left out."""
+    done: Mapping[str, Set[str]] = confirmed or {}
     for error in report.errors:
         yield f"ERROR {error}"
     for c in report.collisions:
@@ -94,9 +98,14 @@ def format_report(report: Report, review: bool = False) -> Iterable[str]:
             f"({c.winner_score:.2f}; own {own})"
         )
     kb = report.kb
+    left = {
+        e.id: [item for item in e.review if item not in done.get(e.id, set())]
+        for e in (kb.needing_review() if kb is not None else [])
+    }
+    left = {entry_id: items for entry_id, items in left.items() if items}
     if kb is not None and review:
-        for entry in kb.needing_review():
-            yield f"REVIEW {entry.id} ({kb.files[entry.id]}): " + " / ".join(entry.review)
+        for entry_id, items in left.items():
+            yield f"REVIEW {entry_id} ({kb.files[entry_id]}): " + " / ".join(items)
     if kb is not None:
         kinds: dict[str, int] = {}
         for entry in kb:
@@ -106,8 +115,14 @@ def format_report(report: Report, review: bool = False) -> Iterable[str]:
         yield (
             f"{len(kb)} entries ({summary}), {questions} questions, "
             f"{len(kb.categories)} categories; {len(report.collisions)} collisions; "
-            f"{len(kb.needing_review())} entries with review items; "
-            f"{len(report.errors)} errors"
+            f"{len(left)} entries with review items"
+            + (
+                f" ({sum(len(i) for i in left.values())} items left; "
+                f"{sum(len(i) for i in done.values())} confirmed by staff)"
+                if confirmed is not None
+                else ""
+            )
+            + f"; {len(report.errors)} errors"
         )
     else:
         yield f"{len(report.errors)} errors"

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from bot.engine import Engine
     from bot.events import EventBus
     from bot.handoff.escalation import EscalationService
+    from bot.knowledge_loop.service import KnowledgeLoop
     from bot.knowledge_service import Knowledge
     from bot.procedures.applications import ApplicationService
     from bot.procedures.attachments import AttachmentStore
@@ -32,3 +33,4 @@ class Console:
     escalations: EscalationService
     applications: ApplicationService
     attachments: AttachmentStore
+    knowledge_loop: KnowledgeLoop | None = None

@@ -8,6 +8,7 @@
     GET  /staff/api/escalations/{id}/canned?q=   canned replies from the knowledge base
     POST /staff/escalations/{id}/{assign|transfer|note|reply|resolve|hand-back|reopen|draft}
     GET  /staff/audit                    audit log (admin only; 404 for everyone else)
+    GET  /staff/knowledge…, /staff/knowledge/unanswered   the knowledge loop (knowledge_pages.py)
     GET  /staff/applications, /staff/applications/{id}, /staff/applications.csv
     POST /staff/applications/{id}/{status|note};  GET /staff/attachments/{token}
 
@@ -21,12 +22,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bot.staff import actions, application_export, applications, login, pages
+from bot.staff import (
+    actions,
+    application_export,
+    applications,
+    inquiry_pages,
+    knowledge_pages,
+    login,
+    pages,
+)
 from bot.staff.events import events
 from bot.staff.http import console, redirect, static
 
 _ESC = "/staff/escalations/{escalation_id:int}"
 _APP = "/staff/applications/{application_id:int}"
+_KB = "/staff/knowledge/entry/{entry_id}"
 
 
 async def _root(request: Request) -> Response:
@@ -68,6 +78,16 @@ ROUTES: list[BaseRoute] = [
     Route(f"{_APP}/status", console(applications.change_status), methods=["POST"]),
     Route(f"{_APP}/note", console(applications.add_note), methods=["POST"]),
     Route("/staff/attachments/{token}", console(applications.attachment), methods=["GET"]),
+    Route("/staff/knowledge", console(knowledge_pages.index), methods=["GET"]),
+    Route("/staff/knowledge/new", console(knowledge_pages.new_page), methods=["GET"]),
+    Route("/staff/knowledge/new", console(knowledge_pages.create), methods=["POST"]),
+    Route(_KB, console(knowledge_pages.entry_page), methods=["GET"]),
+    Route(_KB, console(knowledge_pages.publish), methods=["POST"]),
+    Route(f"{_KB}/review", console(knowledge_pages.review), methods=["POST"]),
+    Route(f"{_KB}/revert", console(knowledge_pages.revert), methods=["POST"]),
+    Route(f"{_KB}/conflict", console(knowledge_pages.conflict), methods=["POST"]),
+    Route("/staff/knowledge/unanswered", console(inquiry_pages.unanswered), methods=["GET"]),
+    Route("/staff/knowledge/unanswered", console(inquiry_pages.act), methods=["POST"]),
 ]
 
 PUBLIC = {"/staff", "/staff/login", "/staff/static/{name}"}  # reachable without signing in

@@ -39,6 +39,7 @@ from bot.storage.models import (
     Outbox,
     User,
 )
+from bot.storage.models_knowledge import InquiryOutcome
 from bot.storage.records import (
     Author,
     Channel,
@@ -54,6 +55,7 @@ from bot.storage.records import (
 from bot.storage.sql_applications import SqlApplicationRepo, SqlAttachmentRepo
 from bot.storage.sql_base import SqlRepo, insert_for, load
 from bot.storage.sql_delivery import SqlOutboxRepo, SqlWebhookEventRepo
+from bot.storage.sql_knowledge import SqlInquiryRepo, SqlKnowledgeEditRepo
 from bot.storage.sql_queue import SqlEscalationRepo, SqlNoteRepo
 from bot.storage.sql_staff import SqlAuditRepo, SqlDraftRepo, SqlSessionRepo, SqlStaffRepo
 
@@ -93,6 +95,8 @@ def sql_unit(session: AsyncSession, clock: Clock) -> Unit:
         drafts=SqlDraftRepo(session, clock),
         applications=SqlApplicationRepo(session, clock),
         attachments=SqlAttachmentRepo(session, clock),
+        knowledge_edits=SqlKnowledgeEditRepo(session),
+        inquiries=SqlInquiryRepo(session),
     )
 
 
@@ -187,6 +191,10 @@ class SqlUserRepo(SqlRepo):
                 ),
             ),
             ("feedback", delete(Feedback).where(Feedback.conversation_id.in_(convos))),
+            (
+                "inquiries",
+                delete(InquiryOutcome).where(InquiryOutcome.conversation_id.in_(convos)),
+            ),
             ("messages", delete(Message).where(Message.conversation_id.in_(convos))),
             ("conversations", delete(Conversation).where(Conversation.user_id == user_id)),
         ):

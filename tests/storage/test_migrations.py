@@ -30,6 +30,8 @@ NEW_TABLES = {
     "knowledge_drafts",
 }
 EARLIER = dt.datetime(2026, 4, 1, 3, 0, tzinfo=dt.UTC)
+# Tables of revisions after 0003, absent when a test stops at 0003.
+LATER_TABLES = {"knowledge_versions", "knowledge_review_checks", "inquiry_outcomes"}
 
 # The outbox as revision 0001 made it (the models have a column more by now).
 OUTBOX_0001 = sa.table(
@@ -64,6 +66,12 @@ def _tables_and_outbox_columns(connection: Connection) -> tuple[set[str], set[st
     inspector = sa.inspect(connection)
     columns = {c["name"] for c in inspector.get_columns("outbox")}
     return set(inspector.get_table_names()), columns
+
+
+def _table_of(difference: Any) -> str:
+    """The table an autogenerate difference is about (an added table or index)."""
+    item = difference[1]
+    return str(getattr(item, "name", "") if difference[0] == "add_table" else item.table.name)
 
 
 def _schema_diff(connection: Connection) -> list[Any]:
@@ -174,7 +182,8 @@ async def _check_0003_upgrade_keeps_data_and_downgrades(url: str) -> None:
     try:
         async with store.engine.connect() as conn:
             tables, _ = await conn.run_sync(_tables_and_outbox_columns)
-            assert await conn.run_sync(_schema_diff) == []
+            diff = await conn.run_sync(_schema_diff)
+            assert [d for d in diff if _table_of(d) not in LATER_TABLES] == []
         assert tables >= APPLICATION_TABLES
         async with store.unit() as unit:
             assert await unit.staff.get(staff.id) == staff

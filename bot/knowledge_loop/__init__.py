@@ -1,0 +1,1 @@
+"""The knowledge loop: staff edit and confirm entries live, and review unanswered questions."""
