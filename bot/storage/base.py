@@ -29,6 +29,7 @@ from bot.storage.base_staff import (
     SessionRepo,
     StaffRepo,
 )
+from bot.storage.base_stats import StatsRepo
 from bot.storage.records import (
     Author,
     Channel,
@@ -264,6 +265,7 @@ class Unit:
     drafts: DraftRepo
     applications: ApplicationRepo
     attachments: AttachmentRepo
+    stats: StatsRepo | None = None  # SQL stores only; required once the in-memory store is gone
 
 
 class Store(Protocol):

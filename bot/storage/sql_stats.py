@@ -1,0 +1,108 @@
+"""The published figures' reads in SQL: Core selects of the needed columns, streamed.
+
+Grouping by month happens in the caller (in the office's time zone), so the queries use no
+dialect-specific date functions and run the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.base_stats import ApplicationFact, EscalationFact, ReplyFact
+from bot.storage.models import Application, Escalation, Message
+from bot.storage.types import require_aware
+
+BATCH = 1000  # rows fetched at a time
+
+
+class SqlStatsRepo:
+    """Read-only streams for the published figures."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        """Work inside ``session``."""
+        self._session = session
+
+    async def replies(self, since: dt.datetime, until: dt.datetime) -> AsyncIterator[ReplyFact]:
+        """Bot replies with a payload, oldest first (the text is never read)."""
+        since, until = require_aware(since, "since"), require_aware(until, "until")
+        stmt = (
+            select(Message.created_at, Message.payload)
+            .where(
+                Message.direction == "out",
+                Message.author == "bot",
+                Message.payload.is_not(None),
+                Message.created_at >= since,
+                Message.created_at < until,
+            )
+            .order_by(Message.id)
+            .execution_options(yield_per=BATCH)
+        )
+        result = await self._session.stream(stmt)
+        async for at, payload in result:
+            if isinstance(payload, dict):
+                yield ReplyFact(at, payload)
+
+    async def escalations(
+        self, since: dt.datetime, until: dt.datetime
+    ) -> AsyncIterator[EscalationFact]:
+        """Escalations opened in the period, each with the first staff reply before it closed."""
+        since, until = require_aware(since, "since"), require_aware(until, "until")
+        first_reply = (
+            select(func.min(Message.created_at))
+            .where(
+                Message.conversation_id == Escalation.conversation_id,
+                Message.direction == "out",
+                Message.author == "staff",
+                Message.created_at >= Escalation.created_at,
+                or_(
+                    Escalation.resolved_at.is_(None), Message.created_at <= Escalation.resolved_at
+                ),
+            )
+            .correlate(Escalation)
+            .scalar_subquery()
+        )
+        stmt = (
+            select(
+                Escalation.created_at,
+                first_reply,
+                Escalation.reason,
+                Escalation.category,
+                Escalation.department,
+            )
+            .where(Escalation.created_at >= since, Escalation.created_at < until)
+            .order_by(Escalation.id)
+            .execution_options(yield_per=BATCH)
+        )
+        result = await self._session.stream(stmt)
+        async for created, replied, reason, category, department in result:
+            yield EscalationFact(created, replied, reason, category, department)
+
+    async def applications(
+        self, since: dt.datetime, until: dt.datetime
+    ) -> AsyncIterator[ApplicationFact]:
+        """Applications created or closed in the period, oldest first."""
+        since, until = require_aware(since, "since"), require_aware(until, "until")
+        stmt = (
+            select(
+                Application.flow_id,
+                Application.department,
+                Application.status,
+                Application.created_at,
+                Application.closed_at,
+            )
+            .where(
+                or_(
+                    and_(Application.created_at >= since, Application.created_at < until),
+                    and_(Application.closed_at >= since, Application.closed_at < until),
+                )
+            )
+            .order_by(Application.id)
+            .execution_options(yield_per=BATCH)
+        )
+        result = await self._session.stream(stmt)
+        async for flow_id, department, status, created, closed in result:
+            yield ApplicationFact(flow_id, department, str(status), created, closed)
