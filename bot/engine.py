@@ -178,7 +178,8 @@ class Engine:
         if response.extra.get(ERASE):
             return await self._erase(msg, user, convo, response, turn.language, started)
         escalation: tuple[EscalationRecord, str] | None = None
-        turn_keys = turn_record(response, self.knowledge.kb)  # read back by published figures
+        last_entry = state.get("last_entry")  # read back by the published figures:
+        turn_keys = turn_record(response, self.knowledge.kb, last_entry)
         async with self.store.unit() as unit:
             for index, reply in enumerate(replies):
                 payload = dict(turn_keys) if index == 0 else {}

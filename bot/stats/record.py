@@ -34,10 +34,18 @@ class TurnRecord:
     escalated: bool = False  # the turn handed the conversation to staff
 
 
-def turn_record(response: Response, kb: KnowledgeBase) -> dict[str, Any]:
-    """The keys to merge into the first stored reply of a turn."""
+def turn_record(
+    response: Response, kb: KnowledgeBase, last_entry: str | None = None
+) -> dict[str, Any]:
+    """The keys to merge into the first stored reply of a turn.
+
+    A hand-off without an entry of its own is filed, as the escalation is routed, under the
+    entry the citizen last got (``last_entry``).
+    """
     request = response.escalate
     entry_id = response.entry_id or (request.entry_id if request is not None else None)
+    if request is not None and entry_id is None and request.category is None:
+        entry_id = last_entry
     category = request.category if request is not None else None
     if entry_id is None and response.kind.value == "choices" and response.candidates:
         # the best candidate's area; a fallback's candidates are too weak to name one
