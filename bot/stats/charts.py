@@ -7,6 +7,12 @@ numbers stay in the table beside it. Bars run horizontally with each row's label
 so the chart reads at 360 px as well as on a desktop. No script, no ``<style>`` element and no
 ``style`` attribute: the page's Content-Security-Policy (``'self'`` only) allows all of it.
 Withheld values draw no bar, only their mark ("<5" or "—").
+
+Why not pygal (3.1.3, measured on a 2-core machine): a 133 KB wheel, 1.3 MB installed plus two
+dependencies, ~230 ms to import and ~40 ms per 6-month, 3-series bar chart (23.5 KB of SVG).
+Its SVG carries an inline ``<style>`` element and an inline ``<script>`` that a ``'self'``-only
+policy blocks (an unstyled chart and a console error), has no ``role="img"``, and gives every
+point a ``<desc>`` of its own. This module draws a 12-month, 3-series chart in ~2 ms (4.3 KB).
 """
 
 from __future__ import annotations
