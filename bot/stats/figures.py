@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from bot.handoff.office_hours import OfficeHours
+from bot.handoff.values import GENERAL_DEPARTMENT
 from bot.knowledge_service import Knowledge
 from bot.stats.record import TurnRecord, read_record
 from bot.storage.base import Store, Unit
@@ -24,7 +25,7 @@ from bot.storage.base_stats import ApplicationFact, EscalationFact
 
 MONTHS = 12  # months shown, this one included
 WEEKS = 12  # weeks in the staff's unanswered-questions trend
-GENERAL = "dept.general_info"  # where turns with no known area belong
+GENERAL = GENERAL_DEPARTMENT  # where turns with no known area belong
 NO_CATEGORY = "none"  # questions the bot could not place in any area
 QUESTIONS = frozenset({"answer", "choices", "fallback", "handoff", "emergency"})
 HANDED = frozenset({"handoff", "emergency"})
