@@ -2,7 +2,7 @@
 
     svg = bar_chart(table, language="ja", chart_id="questions_by_month")   # Markup
 
-Each chart is ``role="img"`` with a ``<title>`` and a ``<desc>`` (``aria-labelledby``), and the
+Each chart is ``role="img"``, named by its ``<title>`` and described by its ``<desc>``; the
 numbers stay in the table beside it. Bars run horizontally with each row's label above them,
 so the chart reads at 360 px as well as on a desktop. No script, no ``<style>`` element and no
 ``style`` attribute: the page's Content-Security-Policy (``'self'`` only) allows all of it.
@@ -64,7 +64,8 @@ def bar_chart(table: Table, language: str, chart_id: str, note: str = "") -> Mar
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
         f'viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
-        f'aria-labelledby="{chart_id}-title {chart_id}-desc" lang="{language}">',
+        f'aria-labelledby="{chart_id}-title" aria-describedby="{chart_id}-desc" '
+        f'lang="{language}">',
         f'<title id="{chart_id}-title">{title}</title>',
         f'<desc id="{chart_id}-desc">{summary}</desc>',
     ]
