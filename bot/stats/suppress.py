@@ -6,6 +6,7 @@ whose numerator or denominator is under it. The staff dashboard uses ``threshold
     count(3)                 # Cell(None, suppressed=True)
     median([4.0, 6.5], 5)    # Cell(None, suppressed=True): two cases
     share(48, 60)            # Cell(80.0)
+    complement([Cell(None, True), Cell(7), Cell(40)])   # 7 withheld too: no subtraction
 """
 
 from __future__ import annotations
@@ -57,3 +58,18 @@ def share(numerator: int, denominator: int, threshold: int = THRESHOLD) -> Cell:
     if denominator == 0:
         return Cell(None)
     return Cell(round(100 * numerator / denominator, 1))
+
+
+def complement(cells: list[Cell]) -> list[Cell]:
+    """Withhold a second count in a column when only one is withheld.
+
+    The cells of a column add up to a total that can be read elsewhere (the months' sum, the
+    whole base), so a lone withheld count could be recovered by subtraction; withholding the
+    smallest shown count as well leaves only the sum of the two.
+    """
+    withheld = [cell for cell in cells if cell.suppressed]
+    shown = [(cell.number, i) for i, cell in enumerate(cells) if cell.number is not None]
+    if len(withheld) != 1 or not shown:
+        return cells
+    _, smallest = min(shown)
+    return [Cell(None, True) if i == smallest else cell for i, cell in enumerate(cells)]

@@ -170,12 +170,29 @@ def _build(
         ratio = suppress.share(verified, entries, threshold)
         share.rows.append(Row(key, b.category(key), (b.count(entries), b.count(verified), ratio)))
 
+    if threshold:
+        for table, first in ((months, 0), (categories, 0), (share, 1)):
+            _complement(table, first, ("count",))
     topics = b.table("topics", (("topic", "label"), ("questions", "count")), ("questions",))
     for key, n in figures.topics.most_common():
         if len(topics.rows) == TOP_TOPICS or not keep(n):
             break
         topics.rows.append(Row(key, b.entry(key), (b.count(n),)))
     return [months, categories, replies, applications, share, topics]
+
+
+def _complement(table: Table, first: int, units: tuple[str, ...]) -> None:
+    """Secondary suppression per column over rows ``first:`` (a total row above stays)."""
+    rows = table.rows[first:]
+    for index, column in enumerate(table.values):
+        if column.unit not in units:
+            continue
+        column_cells = suppress.complement([row.cells[index] for row in rows])
+        for n, (row, cell) in enumerate(zip(rows, column_cells, strict=True)):
+            if cell is not row.cells[index]:
+                cells = (*row.cells[:index], cell, *row.cells[index + 1 :])
+                table.rows[first + n] = Row(row.key, row.label, cells)
+                rows[n] = table.rows[first + n]
 
 
 def public_tables(figures: Figures, knowledge: Knowledge, flows: FlowCatalog) -> list[Table]:
