@@ -4,9 +4,10 @@
     figures.by_month["2026-12"].answered
 
 Months (and weeks) are the office's local calendar; the period is the last :data:`MONTHS`
-months up to the clock's "now". Facts are streamed from the store and counted here, so the
-queries stay the same on SQLite and PostgreSQL. Nothing here suppresses small numbers: that
-is :mod:`bot.stats.suppress`'s job, for the public outputs only.
+months up to the clock's "now". Turns are counted in the database one month (and week) at a
+time, hand-offs and applications streamed, so the queries stay the same on SQLite and
+PostgreSQL. Nothing here suppresses small numbers: that is :mod:`bot.stats.suppress`'s job,
+for the public outputs only.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from dataclasses import dataclass, field
 from bot.handoff.office_hours import OfficeHours
 from bot.handoff.values import GENERAL_DEPARTMENT
 from bot.knowledge_service import Knowledge
-from bot.stats.record import TurnRecord, read_record
+from bot.stats.record import TurnRecord
 from bot.storage.base import Store, Unit
-from bot.storage.base_stats import ApplicationFact, EscalationFact
+from bot.storage.base_stats import ApplicationFact, EscalationFact, TurnCount
 
 MONTHS = 12  # months shown, this one included
 WEEKS = 12  # weeks in the staff's unanswered-questions trend
@@ -41,16 +42,16 @@ class Outcomes:
     staff: int = 0  # handed to staff (asked for, needed, emergencies, repeated failures)
     unanswered: int = 0  # the bot did not understand and nobody was called
 
-    def add(self, turn: TurnRecord) -> None:
-        self.questions += 1
+    def add(self, turn: TurnRecord, count: int = 1) -> None:
+        self.questions += count
         if turn.escalated or turn.outcome in HANDED:
-            self.staff += 1
+            self.staff += count
         elif turn.outcome == "answer":
-            self.answered += 1
+            self.answered += count
         elif turn.outcome == "choices":
-            self.choices += 1
+            self.choices += count
         else:
-            self.unanswered += 1
+            self.unanswered += count
 
 
 @dataclass
@@ -137,26 +138,37 @@ async def collect(
 ) -> Figures:
     """Count the last :data:`MONTHS` months (to ``now``), optionally for one department."""
     months, since, until = month_range(now, hours.tz, MONTHS)
-    weeks, week_since = week_range(now, hours.tz, WEEKS)
+    weeks = week_range(now, hours.tz, WEEKS)
     figures = Figures(months=months, weeks=weeks, generated=now, department=department)
     for month in months:
         figures.by_month[month] = Outcomes()
         figures.replies_by_month[month] = ReplyTimes()
     figures.unanswered_by_week = dict.fromkeys(weeks, 0)
-    start = min(since, week_since)
+    owners: dict[tuple[str | None, str | None], str] = {}
+
+    def owner_of(count: TurnCount) -> str | None:
+        """The turn's department, or ``None`` when the figures are for another one."""
+        key = (count.category, count.entry_id)
+        owner = owners.get(key)
+        if owner is None:
+            owner = owners[key] = department_of(knowledge, *key)
+        return owner if department is None or owner == department else None
+
     async with store.unit() as unit:
         stats = unit.stats
         if stats is None:
             msg = "the published figures need a SQL store"
             raise TypeError(msg)
-        async for reply in stats.replies(start, until):
-            turn = read_record(reply.payload)
-            if turn is None or turn.outcome not in QUESTIONS:
-                continue
-            owner = department_of(knowledge, turn.category, turn.entry_id)
-            if department is not None and owner != department:
-                continue
-            _count_turn(figures, turn, owner, reply.at, hours, since)
+        for month, low, high in _bounds(months, hours.tz):  # one small grouped query each
+            for count in await stats.turn_counts(low, high):
+                owner = owner_of(count)
+                if count.outcome in QUESTIONS and owner is not None:
+                    _count_turns(figures, month, owner, count)
+        for week, low, high in _bounds(weeks, hours.tz):
+            for count in await stats.turn_counts(low, high):
+                unanswered = count.outcome == "fallback" and not count.escalated
+                if unanswered and owner_of(count) is not None:
+                    figures.unanswered_by_week[week] += count.count
         async for escalation in stats.escalations(since, until):
             if department is None or escalation.department == department:
                 _count_escalation(figures, escalation, hours)
@@ -182,26 +194,13 @@ def department_of(knowledge: Knowledge, category: str | None, entry_id: str | No
     return GENERAL
 
 
-def _count_turn(
-    figures: Figures,
-    turn: TurnRecord,
-    owner: str,
-    at: dt.datetime,
-    hours: OfficeHours,
-    since: dt.datetime,
-) -> None:
-    local = at.astimezone(hours.tz)
-    if turn.outcome == "fallback" and not turn.escalated:
-        week = _monday(local.date()).isoformat()
-        if week in figures.unanswered_by_week:
-            figures.unanswered_by_week[week] += 1
-    if at < since:
-        return  # only in the weekly trend's reach
-    figures.by_month[f"{local:%Y-%m}"].add(turn)
-    figures.by_category.setdefault(turn.category or NO_CATEGORY, Outcomes()).add(turn)
-    figures.by_department.setdefault(owner, Outcomes()).add(turn)
+def _count_turns(figures: Figures, month: str, owner: str, count: TurnCount) -> None:
+    turn = TurnRecord(count.outcome, count.entry_id, count.category, count.escalated)
+    figures.by_month[month].add(turn, count.count)
+    figures.by_category.setdefault(turn.category or NO_CATEGORY, Outcomes()).add(turn, count.count)
+    figures.by_department.setdefault(owner, Outcomes()).add(turn, count.count)
     if turn.outcome == "answer" and turn.entry_id:
-        figures.topics[turn.entry_id] += 1
+        figures.topics[turn.entry_id] += count.count
 
 
 def _count_escalation(figures: Figures, fact: EscalationFact, hours: OfficeHours) -> None:
@@ -261,21 +260,31 @@ def month_range(
         names.append(f"{year:04d}-{month:02d}")
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     names.reverse()
-    first_year, first_month = (int(part) for part in names[0].split("-"))
-    since = dt.datetime(first_year, first_month, 1, tzinfo=tz).astimezone(dt.UTC)
-    next_year, next_month = (
-        (local.year, local.month + 1) if local.month < 12 else (local.year + 1, 1)
-    )
-    until = dt.datetime(next_year, next_month, 1, tzinfo=tz).astimezone(dt.UTC)
-    return names, since, until
+    bounds = _bounds(names, tz)
+    return names, bounds[0][1], bounds[-1][2]
 
 
-def week_range(now: dt.datetime, tz: dt.tzinfo, count: int) -> tuple[list[str], dt.datetime]:
-    """The last ``count`` local weeks to ``now`` (Mondays, ISO dates) and the first's start."""
+def week_range(now: dt.datetime, tz: dt.tzinfo, count: int) -> list[str]:
+    """The last ``count`` local weeks to ``now``, as the ISO dates of their Mondays."""
     monday = _monday(now.astimezone(tz).date())
-    days = [monday - dt.timedelta(weeks=back) for back in range(count - 1, -1, -1)]
-    start = dt.datetime.combine(days[0], dt.time(), tzinfo=tz).astimezone(dt.UTC)
-    return [day.isoformat() for day in days], start
+    return [(monday - dt.timedelta(weeks=back)).isoformat() for back in range(count - 1, -1, -1)]
+
+
+def _bounds(names: list[str], tz: dt.tzinfo) -> list[tuple[str, dt.datetime, dt.datetime]]:
+    """Each month ("YYYY-MM") or week (a Monday, "YYYY-MM-DD") with its UTC ``[start, end)``."""
+    bounds = []
+    for name in names:
+        parts = [int(part) for part in name.split("-")]
+        if len(parts) == 2:
+            first = dt.date(parts[0], parts[1], 1)
+            after = dt.date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)
+        else:
+            first = dt.date(*parts)
+            after = first + dt.timedelta(weeks=1)
+        start = dt.datetime.combine(first, dt.time(), tzinfo=tz).astimezone(dt.UTC)
+        end = dt.datetime.combine(after, dt.time(), tzinfo=tz).astimezone(dt.UTC)
+        bounds.append((name, start, end))
+    return bounds
 
 
 def _monday(day: dt.date) -> dt.date:

@@ -120,6 +120,7 @@ def routes(published: Published) -> list[BaseRoute]:
                 charts=_charts(tables),
                 text=load_labels().page,
                 licence=LICENCE,
+                tz=published.hours.tz,
             )
         )
         return HTMLResponse(html, headers=_PAGE_HEADERS)

@@ -1,7 +1,8 @@
 """The port the published figures read through: facts streamed from a period, no free text.
 
     async with store.unit() as unit:
-        async for reply in unit.stats.replies(since, until):
+        counts = await unit.stats.turn_counts(since, until)     # counted in the database
+        async for escalation in unit.stats.escalations(since, until):
             ...
 
 Every fact carries timestamps, kinds and knowledge or department ids only: never a message's
@@ -11,17 +12,20 @@ text, a name, or an id that leads back to a citizen.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
-class ReplyFact:
-    """A bot reply: when, and its payload (the turn record and offered choices)."""
+class TurnCount:
+    """How many bot turns of one kind (see :mod:`bot.stats.record`) fell in a period."""
 
-    at: dt.datetime
-    payload: Mapping[str, Any]
+    outcome: str
+    entry_id: str | None
+    category: str | None
+    escalated: bool
+    count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +53,8 @@ class ApplicationFact:
 class StatsRepo(Protocol):
     """Read-only streams for the published figures, each over ``[since, until)``."""
 
-    def replies(self, since: dt.datetime, until: dt.datetime) -> AsyncIterator[ReplyFact]:
-        """Bot replies with a payload, oldest first."""
+    async def turn_counts(self, since: dt.datetime, until: dt.datetime) -> list[TurnCount]:
+        """Bot turns in the period, counted by outcome, entry, area and hand-off."""
         ...
 
     def escalations(self, since: dt.datetime, until: dt.datetime) -> AsyncIterator[EscalationFact]:

@@ -362,3 +362,5 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+import bot.storage.models_stats  # noqa: E402, F401  (its indexes join the metadata)

@@ -1,7 +1,8 @@
 """The published figures' reads in SQL: Core selects of the needed columns, streamed.
 
-Grouping by month happens in the caller (in the office's time zone), so the queries use no
-dialect-specific date functions and run the same on SQLite and PostgreSQL.
+Months and weeks are bounded by the caller (in the office's time zone) and asked for one at a
+time, so the queries use no dialect-specific date functions and run the same on SQLite and
+PostgreSQL; turns are counted in the database, hand-offs and applications streamed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import AsyncIterator
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.base_stats import ApplicationFact, EscalationFact, ReplyFact
+from bot.storage.base_stats import ApplicationFact, EscalationFact, TurnCount
 from bot.storage.models import Application, Escalation, Message
 from bot.storage.types import require_aware
 
@@ -26,25 +27,37 @@ class SqlStatsRepo:
         """Work inside ``session``."""
         self._session = session
 
-    async def replies(self, since: dt.datetime, until: dt.datetime) -> AsyncIterator[ReplyFact]:
-        """Bot replies with a payload, oldest first (the text is never read)."""
+    async def turn_counts(self, since: dt.datetime, until: dt.datetime) -> list[TurnCount]:
+        """Bot turns in the period, counted in the database by their record's keys.
+
+        Only those keys are read from the payload (``JSON_EXTRACT`` on SQLite, ``->>`` on
+        PostgreSQL): the text and the offered choices never leave the database. The keys are
+        grouped through a subquery, so PostgreSQL sees one expression, not two bound copies.
+        """
         since, until = require_aware(since, "since"), require_aware(until, "until")
-        stmt = (
-            select(Message.created_at, Message.payload)
+        outcome = Message.payload["outcome"].as_string()
+        turns = (
+            select(
+                outcome.label("outcome"),
+                Message.payload["entry_id"].as_string().label("entry_id"),
+                Message.payload["category"].as_string().label("category"),
+                Message.payload["escalated"].as_boolean().label("escalated"),
+            )
             .where(
                 Message.direction == "out",
                 Message.author == "bot",
-                Message.payload.is_not(None),
                 Message.created_at >= since,
                 Message.created_at < until,
+                outcome.is_not(None),
             )
-            .order_by(Message.id)
-            .execution_options(yield_per=BATCH)
+            .subquery()
         )
-        result = await self._session.stream(stmt)
-        async for at, payload in result:
-            if isinstance(payload, dict):
-                yield ReplyFact(at, payload)
+        keys = (turns.c.outcome, turns.c.entry_id, turns.c.category, turns.c.escalated)
+        rows = await self._session.execute(select(*keys, func.count()).group_by(*keys))
+        return [
+            TurnCount(kind, entry_id, category, bool(escalated), int(count))
+            for kind, entry_id, category, escalated, count in rows
+        ]
 
     async def escalations(
         self, since: dt.datetime, until: dt.datetime
@@ -78,8 +91,9 @@ class SqlStatsRepo:
             .execution_options(yield_per=BATCH)
         )
         result = await self._session.stream(stmt)
-        async for created, replied, reason, category, department in result:
-            yield EscalationFact(created, replied, reason, category, department)
+        async for rows in result.partitions(BATCH):
+            for created, replied, reason, category, department in rows:
+                yield EscalationFact(created, replied, reason, category, department)
 
     async def applications(
         self, since: dt.datetime, until: dt.datetime
@@ -104,5 +118,6 @@ class SqlStatsRepo:
             .execution_options(yield_per=BATCH)
         )
         result = await self._session.stream(stmt)
-        async for flow_id, department, status, created, closed in result:
-            yield ApplicationFact(flow_id, department, str(status), created, closed)
+        async for rows in result.partitions(BATCH):
+            for flow_id, department, status, created, closed in rows:
+                yield ApplicationFact(flow_id, department, str(status), created, closed)
