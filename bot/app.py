@@ -31,6 +31,7 @@ from bot.runtime import Runtime, compose, running
 from bot.settings import Settings
 from bot.staff import routes as staff_routes
 from bot.staff.context import Console
+from bot.stats import routes as stats_routes
 from bot.storage.base import Store
 
 logger = logging.getLogger(__name__)
@@ -135,7 +136,19 @@ def _routes(runtime: Runtime) -> list[BaseRoute]:
         *web_api.routes(web),
         *web_photo.routes(web),
         *staff_routes.ROUTES,
+        *stats_routes.routes(published(runtime)),
     ]
+
+
+def published(runtime: Runtime) -> stats_routes.Published:
+    """What the published results and the staff dashboard read."""
+    return stats_routes.Published(
+        store=runtime.store,
+        knowledge=runtime.knowledge,
+        flows=runtime.engine.flows,
+        hours=runtime.settings.office_hours,
+        clock=runtime.clock,
+    )
 
 
 def console_services(runtime: Runtime) -> Console:

@@ -29,6 +29,7 @@ from bot.delivery.keyed_lock import KeyedLock
 from bot.handoff.office_hours import OfficeHours
 from bot.knowledge_service import Knowledge
 from bot.messages import Incoming, Kind, Outcome, OutcomeKind, Reply
+from bot.stats.record import turn_record
 from bot.storage.base import Store, Unit
 from bot.storage.records import (
     Channel,
@@ -182,16 +183,19 @@ class Engine:
         if response.extra.get(ERASE):
             return await self._erase(msg, user, convo, response, turn.language, started)
         escalation: tuple[EscalationRecord, str] | None = None
+        last_entry = state.get("last_entry")  # read back by the published figures:
+        turn_keys = turn_record(response, self.knowledge.kb, last_entry)
         async with self.store.unit() as unit:
-            for reply in replies:
+            for index, reply in enumerate(replies):
+                payload = dict(turn_keys) if index == 0 else {}
+                if reply.choices:
+                    payload["choices"] = [[c.label, c.value] for c in reply.choices]
                 await unit.messages.add(
                     convo.id,
                     direction="out",
                     author="bot",
                     text=reply.text,
-                    payload={"choices": [[c.label, c.value] for c in reply.choices]}
-                    if reply.choices
-                    else None,
+                    payload=payload or None,
                 )
             convo = await unit.conversations.update(
                 convo.id, status=_status(response.status), state=state

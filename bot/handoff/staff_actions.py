@@ -35,9 +35,7 @@ async def audit(
     logger.info("%s %s: %s by staff %s", kind, record_id, action, staff_id)
 
 
-async def citizen(
-    unit: Unit, user_id: int, what: str, error: type[CityBotError]
-) -> UserRecord:
+async def citizen(unit: Unit, user_id: int, what: str, error: type[CityBotError]) -> UserRecord:
     """The citizen a case belongs to (missing only if the database is broken)."""
     user = await unit.users.get(user_id)
     if user is None:

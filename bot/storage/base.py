@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.storage.base_applications import ApplicationRepo, AttachmentRepo
-from bot.storage.base_knowledge import UNAVAILABLE, InquiryRepo, KnowledgeEditRepo
+from bot.storage.base_knowledge import InquiryRepo, KnowledgeEditRepo
 from bot.storage.base_staff import (
     AuditRepo,
     DraftRepo,
@@ -31,6 +31,7 @@ from bot.storage.base_staff import (
     SessionRepo,
     StaffRepo,
 )
+from bot.storage.base_stats import StatsRepo
 from bot.storage.records import (
     Author,
     Channel,
@@ -266,8 +267,9 @@ class Unit:
     drafts: DraftRepo
     applications: ApplicationRepo
     attachments: AttachmentRepo
-    knowledge_edits: KnowledgeEditRepo = UNAVAILABLE  # SQL stores only
-    inquiries: InquiryRepo = UNAVAILABLE  # SQL stores only
+    knowledge_edits: KnowledgeEditRepo
+    inquiries: InquiryRepo
+    stats: StatsRepo
 
 
 class Store(Protocol):

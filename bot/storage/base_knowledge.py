@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 __all__ = [
-    "UNAVAILABLE",
     "InquiryRecord",
     "InquiryRepo",
     "KnowledgeEditRepo",
@@ -148,14 +147,3 @@ class InquiryRepo(Protocol):
     ) -> int:
         """Close open questions (of ``departments`` only, when given); return how many."""
         ...
-
-
-class _Unavailable:
-    """Stands in for the knowledge-loop repositories in stores that have none."""
-
-    def __getattr__(self, name: str) -> Any:
-        msg = f"this store has no knowledge-loop repositories ({name})"
-        raise NotImplementedError(msg)
-
-
-UNAVAILABLE: Any = _Unavailable()

@@ -58,6 +58,7 @@ from bot.storage.sql_delivery import SqlOutboxRepo, SqlWebhookEventRepo
 from bot.storage.sql_knowledge import SqlInquiryRepo, SqlKnowledgeEditRepo
 from bot.storage.sql_queue import SqlEscalationRepo, SqlNoteRepo
 from bot.storage.sql_staff import SqlAuditRepo, SqlDraftRepo, SqlSessionRepo, SqlStaffRepo
+from bot.storage.sql_stats import SqlStatsRepo
 
 __all__ = [
     "SqlApplicationRepo",
@@ -97,6 +98,7 @@ def sql_unit(session: AsyncSession, clock: Clock) -> Unit:
         attachments=SqlAttachmentRepo(session, clock),
         knowledge_edits=SqlKnowledgeEditRepo(session),
         inquiries=SqlInquiryRepo(session),
+        stats=SqlStatsRepo(session),
     )
 
 

@@ -269,4 +269,3 @@ def configuration(settings: Settings, *, data: bool = False) -> Configuration:
     production = settings.line_api_base.rstrip("/") == DEFAULT_LINE_API
     host = None if data and production else settings.line_api_base
     return Configuration(access_token=token, host=host)
-

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from bot.channels.line.channel import LineChannel
     from bot.delivery.inbox import Inbox
 
+
 def event_key(event: Mapping[str, Any]) -> str:
     """The idempotency key of an event: ``webhookEventId``, else a hash of the event."""
     event_id = event.get("webhookEventId")
@@ -79,7 +80,6 @@ def _message(user_id: str, message: Mapping[str, Any]) -> Incoming:
     return Incoming(
         "line", user_id, text=text, kind=kind, payload=payload, platform_id=platform_id
     )
-
 
 
 def routes(channel: LineChannel | None, inbox: Inbox) -> list[BaseRoute]:

@@ -1,6 +1,6 @@
 """The LINE rich menu: ``knowledge/system/richmenu.yaml`` validated and set up on the channel.
 
-    citybot line setup-richmenu --image menu.png
+citybot line setup-richmenu --image menu.png
 """
 
 from __future__ import annotations

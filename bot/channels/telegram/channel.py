@@ -39,7 +39,6 @@ _BREAKS = ("\n", "。", ". ", " ")  # where a long text is best split, in order 
 DOWNLOAD_TIMEOUT = 15  # seconds for getFile and for the file itself
 
 
-
 class TelegramChannel:
     """Parses Telegram updates into :class:`Incoming` and sends replies with the Bot API."""
 
@@ -222,7 +221,6 @@ def channel_error(method: str, exc: TelegramError) -> ChannelError:
 
 
 # --- parsing ---------------------------------------------------------------------------------
-
 
 
 def make_bot(settings: Settings) -> Bot:

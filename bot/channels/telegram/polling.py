@@ -1,7 +1,7 @@
 """Telegram without a public URL: long polling, and registering the webhook.
 
-    citybot telegram poll                        # long polling, no public URL needed
-    citybot telegram set-webhook https://city.example/webhooks/telegram
+citybot telegram poll                        # long polling, no public URL needed
+citybot telegram set-webhook https://city.example/webhooks/telegram
 """
 
 from __future__ import annotations
@@ -155,4 +155,3 @@ async def set_webhook(settings: Settings, url: str) -> int:
 def _fail(message: str) -> int:
     print(f"citybot: {message}", file=sys.stderr)
     return 2
-

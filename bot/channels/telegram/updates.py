@@ -121,5 +121,3 @@ def _language(user: User | None) -> str | None:
     code = (user.language_code or "") if user is not None else ""
     primary = code.split("-", 1)[0].lower()
     return primary if primary in ("ja", "en") else None
-
-

@@ -228,9 +228,7 @@ def visitor_of(web: WebChat, request: Request) -> Visitor:
     return Visitor(secrets.token_urlsafe(18), new=True)
 
 
-def json_response(
-    web: WebChat, body: Mapping[str, Any], visitor: Visitor | None
-) -> JSONResponse:
+def json_response(web: WebChat, body: Mapping[str, Any], visitor: Visitor | None) -> JSONResponse:
     """A JSON answer; with ``visitor``, the renewed visitor cookie."""
     response = JSONResponse(dict(body), headers=_API_HEADERS)
     if visitor is not None:
