@@ -9,6 +9,7 @@
     POST /staff/escalations/{id}/{assign|transfer|note|reply|resolve|hand-back|reopen|draft}
     GET  /staff/audit                    audit log (admin only; 404 for everyone else)
     GET  /staff/knowledge…, /staff/knowledge/unanswered   the knowledge loop (knowledge_pages.py)
+    GET  /staff/knowledge/flows?q=       guided procedures' texts, searchable (flow_texts.py)
     GET  /staff/applications, /staff/applications/{id}, /staff/applications.csv
     POST /staff/applications/{id}/{status|note};  GET /staff/attachments/{token}
 
@@ -26,6 +27,7 @@ from bot.staff import (
     actions,
     application_export,
     applications,
+    flow_texts,
     inquiry_pages,
     knowledge_pages,
     login,
@@ -79,6 +81,7 @@ ROUTES: list[BaseRoute] = [
     Route(f"{_APP}/note", console(applications.add_note), methods=["POST"]),
     Route("/staff/attachments/{token}", console(applications.attachment), methods=["GET"]),
     Route("/staff/knowledge", console(knowledge_pages.index), methods=["GET"]),
+    Route("/staff/knowledge/flows", console(flow_texts.flows_page), methods=["GET"]),
     Route("/staff/knowledge/new", console(knowledge_pages.new_page), methods=["GET"]),
     Route("/staff/knowledge/new", console(knowledge_pages.create), methods=["POST"]),
     Route(_KB, console(knowledge_pages.entry_page), methods=["GET"]),

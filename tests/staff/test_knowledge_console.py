@@ -135,7 +135,13 @@ async def test_a_clerk_cannot_give_an_entry_to_another_department(kb_console: Co
 
 async def test_anonymous_users_get_nothing(kb_console: Console) -> None:
     client = kb_console.client()
-    for path in ("/staff/knowledge", PAGE, "/staff/knowledge/unanswered", "/staff/knowledge/new"):
+    for path in (
+        "/staff/knowledge",
+        PAGE,
+        "/staff/knowledge/unanswered",
+        "/staff/knowledge/new",
+        "/staff/knowledge/flows",
+    ):
         response = await client.get(path)
         assert response.status_code == 303
         assert response.headers["location"].startswith("/staff/login")
@@ -297,3 +303,17 @@ async def test_dismissing_and_out_of_scope_keep_to_the_clerks_departments(
     )
     [(status,)] = await kb_console.rows("SELECT status FROM inquiry_outcomes WHERE id = 1")
     assert status == "out_of_scope"
+
+
+async def test_a_clerk_finds_what_a_guided_procedure_asks(kb_console: Console) -> None:
+    await kb_console.add_staff("tanaka", departments=["dept.environment"])
+    client = await kb_console.login("tanaka")
+    page = await client.get("/staff/knowledge/flows", params={"q": "粗大ごみ 品目"})
+    assert page.status_code == 200
+    body = page.text
+    assert "flow.bulky_waste" in body
+    assert "flow.road_damage" not in body  # only the texts with every word are listed
+    everything = await client.get("/staff/knowledge/flows")
+    assert everything.text.count("<tr>") > page.text.count("<tr>")
+    assert "flow.road_damage" in everything.text
+    assert "awaiting staff review" in everything.text  # the flows' city-specific details
