@@ -163,7 +163,8 @@ def _serve(args: argparse.Namespace) -> int:
     port = args.port or settings.port
     from bot.knowledge_service import Knowledge
 
-    knowledge = Knowledge.load(settings.knowledge_dir)  # a broken file stops start-up, named
+    # a broken file stops start-up, named; the built index is cached for the next start
+    knowledge = Knowledge.load(settings.knowledge_dir, cache_dir=settings.index_cache_dir)
     print(f"citybot: serving on http://{host}:{port}/ (web chat)")
     app = create_app(settings, knowledge=knowledge)
     uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=3)
@@ -349,7 +350,7 @@ async def _chat(args: argparse.Namespace) -> int:
     from bot.storage.db import create_store, migrate
 
     settings = Settings.from_env()
-    knowledge = Knowledge.load(settings.knowledge_dir)
+    knowledge = Knowledge.load(settings.knowledge_dir, cache_dir=settings.index_cache_dir)
     await migrate(settings.database_url)
     store = create_store(settings.database_url)
     try:
