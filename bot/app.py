@@ -27,6 +27,7 @@ from bot.channels.web import photo as web_photo
 from bot.channels.web.api import WebChannel, WebChat
 from bot.clock import Clock
 from bot.knowledge_service import Knowledge
+from bot.metrics import CONTENT_TYPE
 from bot.runtime import Runtime, compose, running
 from bot.settings import Settings
 from bot.staff import routes as staff_routes
@@ -38,7 +39,7 @@ logger = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024  # 1 MB
 PHOTO_PATH = "/api/chat/photo"
 MULTIPART_ENVELOPE = 64 * 1024  # room for the multipart headers around an uploaded photo
-_API_PREFIXES = ("/api/", "/webhooks/", "/healthz")
+_API_PREFIXES = ("/api/", "/webhooks/", "/healthz", "/metrics")
 
 
 class BodyLimit:
@@ -85,7 +86,8 @@ async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> 
 
 
 def health_routes(runtime: Runtime) -> list[BaseRoute]:
-    """``GET /healthz``: the database answers, the knowledge is loaded, which channels are on."""
+    """``GET /healthz``: the database answers, the knowledge is loaded, which channels are on;
+    ``GET /metrics``: Prometheus text (keep it off the public proxy: see docs/deploy.md)."""
 
     async def healthz(request: Request) -> Response:
         database = await runtime.store.ping()
@@ -97,7 +99,11 @@ def health_routes(runtime: Runtime) -> list[BaseRoute]:
         }
         return JSONResponse(body, status_code=200 if database else 503)
 
-    return [Route("/healthz", healthz)]
+    async def metrics(request: Request) -> Response:
+        body = await runtime.metrics.scrape(runtime.store)
+        return Response(body, media_type=CONTENT_TYPE)
+
+    return [Route("/healthz", healthz), Route("/metrics", metrics)]
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

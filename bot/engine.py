@@ -30,6 +30,7 @@ from bot.handoff.office_hours import OfficeHours
 from bot.handoff.values import utc_now
 from bot.knowledge_service import Knowledge
 from bot.messages import Incoming, Kind, Outcome, OutcomeKind, Reply
+from bot.metrics import Metrics
 from bot.storage.base import Store, Unit
 from bot.storage.records import (
     Channel,
@@ -104,6 +105,7 @@ class Engine:
         clock: Callable[[], dt.datetime] | None = None,
         flows: FlowCatalog | None = None,
         attachments: AttachmentStore | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         """Build the engine.
 
@@ -115,9 +117,11 @@ class Engine:
                 service's, else the system clock.
             flows: the guided flows and life events; by default the shipped ones.
             attachments: where photos sent during a flow are kept (deleted on cancel).
+            metrics: counts messages by outcome and times them; by default a private set.
         """
         self.knowledge = knowledge
         self.store = store
+        self.metrics = metrics or Metrics()
         self.escalations = escalations
         hours = office_hours or (escalations.office_hours if escalations else OfficeHours())
         now = clock or (escalations.clock if escalations else None)
@@ -134,8 +138,11 @@ class Engine:
         self._open_flows: dict[int, tuple[str, str]] = {}
 
     async def handle(self, msg: Incoming) -> Outcome:
+        started = time.perf_counter()
         async with self._locks.hold((msg.channel, msg.user_id)):
-            return await self._handle(msg)
+            outcome = await self._handle(msg)
+        self.metrics.turn(msg.channel, outcome.kind.value, time.perf_counter() - started)
+        return outcome
 
     async def _handle(self, msg: Incoming) -> Outcome:
         started = time.perf_counter()

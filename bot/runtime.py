@@ -28,6 +28,7 @@ from bot.engine import Engine
 from bot.events import EventBus
 from bot.handoff.escalation import EscalationService
 from bot.knowledge_service import Knowledge
+from bot.metrics import Metrics
 from bot.procedures.applications import ApplicationService
 from bot.procedures.attachments import AttachmentStore
 from bot.settings import Settings
@@ -54,6 +55,7 @@ class Runtime:
     escalations: EscalationService  # hand-offs: opened by the engine, worked by the console
     applications: ApplicationService  # the console's actions on applications
     attachments: AttachmentStore  # citizens' photos (files; their rows are in the store)
+    metrics: Metrics = field(default_factory=Metrics)  # one registry per app: GET /metrics
     channels: dict[str, Channel] = field(default_factory=dict)
     owns_store: bool = True  # migrated at start and closed at stop
 
@@ -78,22 +80,27 @@ def compose(
 ) -> Runtime:
     """Build every service; nothing is opened or started until :func:`running`."""
     clock = clock or SystemClock()
-    knowledge = knowledge or Knowledge.load(settings.knowledge_dir)
+    knowledge = knowledge or Knowledge.load(
+        settings.knowledge_dir, cache_dir=settings.index_cache_dir
+    )
     owns_store = store is None
     store = store or create_store(settings.database_url)
     channels = channels if channels is not None else build_channels(settings)
     channels.setdefault("web", WebChannel())
-    delivery = Delivery(store, channels)
+    metrics = Metrics()
+    delivery = Delivery(store, channels, metrics=metrics)
     events = EventBus()
     escalations = EscalationService(
         store, knowledge, events, delivery, settings.office_hours, clock=clock
     )
     attachments = AttachmentStore.from_settings(settings)
-    engine = Engine(knowledge, store, escalations=escalations, attachments=attachments)
+    engine = Engine(
+        knowledge, store, escalations=escalations, attachments=attachments, metrics=metrics
+    )
     applications = ApplicationService(
         store, knowledge, events, delivery, flows=engine.flows, clock=clock
     )
-    inbox = Inbox(store, engine, delivery, channels, attachments)
+    inbox = Inbox(store, engine, delivery, channels, attachments, metrics=metrics)
     return Runtime(
         settings=settings,
         clock=clock,
@@ -106,6 +113,7 @@ def compose(
         escalations=escalations,
         applications=applications,
         attachments=attachments,
+        metrics=metrics,
         channels=channels,
         owns_store=owns_store,
     )

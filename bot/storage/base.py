@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.storage.base_applications import ApplicationRepo, AttachmentRepo
+from bot.storage.base_ops import NOT_SUPPORTED, BacklogRepo
 from bot.storage.base_staff import (
     AuditRepo,
     DraftRepo,
@@ -264,6 +265,7 @@ class Unit:
     drafts: DraftRepo
     applications: ApplicationRepo
     attachments: AttachmentRepo
+    backlog: BacklogRepo = NOT_SUPPORTED
 
 
 class Store(Protocol):
