@@ -155,10 +155,11 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from bot.app import create_app
+    from bot.logs import configure
     from bot.settings import Settings
 
-    logging.getLogger().setLevel(logging.INFO)
     settings = Settings.from_env()
+    configure(settings.log_format)
     host = args.host or settings.host
     port = args.port or settings.port
     from bot.knowledge_service import Knowledge
@@ -167,7 +168,8 @@ def _serve(args: argparse.Namespace) -> int:
     knowledge = Knowledge.load(settings.knowledge_dir, cache_dir=settings.index_cache_dir)
     print(f"citybot: serving on http://{host}:{port}/ (web chat)")
     app = create_app(settings, knowledge=knowledge)
-    uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=3)
+    # log_config=None: uvicorn's lines go through the handler set above (text or JSON)
+    uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=3, log_config=None)
     return 0
 
 

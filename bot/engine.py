@@ -29,6 +29,7 @@ from bot.delivery.keyed_lock import KeyedLock
 from bot.handoff.office_hours import OfficeHours
 from bot.handoff.values import utc_now
 from bot.knowledge_service import Knowledge
+from bot.logs import citizen_ref
 from bot.messages import Incoming, Kind, Outcome, OutcomeKind, Reply
 from bot.metrics import Metrics
 from bot.storage.base import Store, Unit
@@ -228,7 +229,7 @@ class Engine:
         logger.info(
             "conversation %s: %s %s entry=%s confidence=%.3f candidates=%s in %.1f ms",
             convo.id,
-            msg.channel,
+            citizen_ref(msg.channel, msg.user_id),
             outcome.kind.value,
             outcome.entry_id,
             outcome.confidence,
@@ -253,7 +254,7 @@ class Engine:
         logger.info(
             "conversation %s: %s %s (citizen data deleted) in %.1f ms",
             convo.id,
-            msg.channel,
+            citizen_ref(msg.channel, msg.user_id),
             response.kind.value,
             (time.perf_counter() - started) * 1000,
         )
