@@ -159,9 +159,7 @@ class IndexCache:
         started = time.perf_counter()
         cached = self.load(key, kind)
         if cached is not None:
-            logger.info(
-                "index loaded from cache in %.2f s", time.perf_counter() - started
-            )
+            logger.info("index loaded from cache in %.2f s", time.perf_counter() - started)
             return cached
         value = build()
         built = time.perf_counter()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.storage.base_applications import ApplicationRepo, AttachmentRepo
-from bot.storage.base_ops import NOT_SUPPORTED, BacklogRepo
+from bot.storage.base_ops import NOT_SUPPORTED, BacklogRepo, LoginFailureRepo
 from bot.storage.base_staff import (
     AuditRepo,
     DraftRepo,
@@ -266,6 +266,7 @@ class Unit:
     applications: ApplicationRepo
     attachments: AttachmentRepo
     backlog: BacklogRepo = NOT_SUPPORTED
+    login_failures: LoginFailureRepo = NOT_SUPPORTED
 
 
 class Store(Protocol):

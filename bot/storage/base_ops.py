@@ -5,12 +5,14 @@ Only the SQL store implements them; a store without them raises :class:`StorageE
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from bot.storage.errors import StorageError
 
-__all__ = ["NOT_SUPPORTED", "Backlog", "BacklogRepo"]
+__all__ = ["NOT_SUPPORTED", "Backlog", "BacklogRepo", "LoginFailureRepo"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,25 @@ class BacklogRepo(Protocol):
         ...
 
 
+class LoginFailureRepo(Protocol):
+    """Failed console logins by key (opaque strings of at most 64 characters)."""
+
+    async def recent(
+        self, keys: Sequence[str], since: dt.datetime
+    ) -> dict[str, list[dt.datetime]]:
+        """Return each key's failure times later than ``since``, oldest first (every key in
+        ``keys`` is in the result, with an empty list when it has none)."""
+        ...
+
+    async def add(self, keys: Sequence[str], at: dt.datetime) -> None:
+        """Record one failure at ``at`` against each key."""
+        ...
+
+    async def prune(self, before: dt.datetime) -> int:
+        """Delete failures at or before ``before``; return how many."""
+        ...
+
+
 class _NotSupported:
     """What a store without these repositories hands out: every call raises."""
 
@@ -37,5 +58,17 @@ class _NotSupported:
         msg = "this store does not count its backlog (use the SQL store)"
         raise StorageError(msg)
 
+    async def recent(
+        self, keys: Sequence[str], since: dt.datetime
+    ) -> dict[str, list[dt.datetime]]:
+        raise StorageError(_NO_THROTTLE)
 
+    async def add(self, keys: Sequence[str], at: dt.datetime) -> None:
+        raise StorageError(_NO_THROTTLE)
+
+    async def prune(self, before: dt.datetime) -> int:
+        raise StorageError(_NO_THROTTLE)
+
+
+_NO_THROTTLE = "this store does not keep login failures (use the SQL store)"
 NOT_SUPPORTED = _NotSupported()

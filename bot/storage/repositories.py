@@ -61,7 +61,7 @@ from bot.storage.records import (
 )
 from bot.storage.sql_applications import SqlApplicationRepo, SqlAttachmentRepo
 from bot.storage.sql_base import insert_for, load
-from bot.storage.sql_ops import SqlBacklogRepo
+from bot.storage.sql_ops import SqlBacklogRepo, SqlLoginFailureRepo
 from bot.storage.sql_queue import SqlEscalationRepo, SqlNoteRepo
 from bot.storage.sql_staff import SqlAuditRepo, SqlDraftRepo, SqlSessionRepo, SqlStaffRepo
 from bot.storage.types import require_aware, utcnow
@@ -103,6 +103,7 @@ def sql_unit(session: AsyncSession) -> Unit:
         applications=SqlApplicationRepo(session),
         attachments=SqlAttachmentRepo(session),
         backlog=SqlBacklogRepo(session),
+        login_failures=SqlLoginFailureRepo(session),
     )
 
 

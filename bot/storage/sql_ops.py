@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, insert, select
 
 from bot.storage.base_ops import Backlog
 from bot.storage.models import Escalation, Outbox, WebhookEvent
+from bot.storage.models_ops import LoginFailure
 from bot.storage.records import EscalationStatus, EventStatus, OutboxStatus
 from bot.storage.sql_base import SqlRepo
 
-__all__ = ["SqlBacklogRepo"]
+__all__ = ["SqlBacklogRepo", "SqlLoginFailureRepo"]
 
 
 class SqlBacklogRepo(SqlRepo):
@@ -31,3 +35,34 @@ class SqlBacklogRepo(SqlRepo):
             )
         ).one()
         return Backlog(inbox=int(row[0]), outbox=int(row[1]), escalations=int(row[2]))
+
+
+class SqlLoginFailureRepo(SqlRepo):
+    """Failed logins, one row per failure and key; read by ``(key, failed_at)``."""
+
+    async def recent(
+        self, keys: Sequence[str], since: dt.datetime
+    ) -> dict[str, list[dt.datetime]]:
+        found: dict[str, list[dt.datetime]] = {key: [] for key in keys}
+        if not found:
+            return found
+        rows = await self._session.execute(
+            select(LoginFailure.key, LoginFailure.failed_at)
+            .where(LoginFailure.key.in_(list(found)), LoginFailure.failed_at > since)
+            .order_by(LoginFailure.failed_at, LoginFailure.id)
+        )
+        for key, at in rows:
+            found[key].append(at)
+        return found
+
+    async def add(self, keys: Sequence[str], at: dt.datetime) -> None:
+        if keys:
+            await self._session.execute(
+                insert(LoginFailure), [{"key": key, "failed_at": at} for key in keys]
+            )
+
+    async def prune(self, before: dt.datetime) -> int:
+        result = await self._session.execute(
+            delete(LoginFailure).where(LoginFailure.failed_at <= before)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
