@@ -83,6 +83,10 @@ def _parser() -> argparse.ArgumentParser:
         staff_sub.add_parser(name, help=text).add_argument("username")
     staff_sub.add_parser("list", help="list accounts")
 
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="migrate the database to the newest schema, then exit")
+
     purge = sub.add_parser("purge", help="delete applications older than the retention period")
     purge.add_argument(
         "--older-than", type=int, metavar="DAYS", help="default: CITYBOT_RETENTION_DAYS (365)"
@@ -106,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_staff(args))
         if args.command == "purge":
             return asyncio.run(_purge(args, sys.stdout))
+        if args.command == "db":
+            return asyncio.run(_db_upgrade(sys.stdout))
         if args.command == "match":
             return _match(args, sys.stdin, sys.stdout)
         if args.command == "ask":
@@ -222,6 +228,17 @@ async def _staff(args: argparse.Namespace) -> int:
         return await accounts.list_staff(store, sys.stdout)
     finally:
         await store.close()
+
+
+async def _db_upgrade(out: TextIO) -> int:
+    """``citybot db upgrade``: Alembic ``upgrade head``, once, before starting the workers."""
+    from bot.settings import Settings
+    from bot.storage.db import migrate
+
+    settings = Settings.from_env()
+    await migrate(settings.database_url)
+    print("citybot: the database schema is up to date", file=out)
+    return 0
 
 
 async def _purge(args: argparse.Namespace, out: TextIO) -> int:
