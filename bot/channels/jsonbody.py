@@ -61,6 +61,16 @@ def read_json(body: bytes | str) -> Any:
     except ValueError:  # includes UnicodeDecodeError and too many integer digits
         msg = "the body is not valid JSON (UTF-8)"
         raise BadJSON(msg) from None
+    return clean(document)
+
+
+def clean(document: Any) -> Any:
+    """A parsed document made safe to store, as :func:`read_json` returns it (for payloads that
+    arrive already parsed, such as Telegram updates fetched by polling).
+
+    Raises:
+        BadJSON: nested deeper than :data:`MAX_DEPTH`.
+    """
     return _clean(document, 0)
 
 
