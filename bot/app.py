@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -20,7 +20,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.channels import line, telegram
 from bot.channels.base import Channel
-from bot.channels.line import LineChannel
 from bot.channels.telegram import TelegramChannel
 from bot.channels.web import api as web_api
 from bot.channels.web import photo as web_photo
@@ -33,6 +32,9 @@ from bot.settings import Settings
 from bot.staff import routes as staff_routes
 from bot.staff.context import Console
 from bot.storage.base import Store
+
+if TYPE_CHECKING:
+    from bot.channels.line.channel import LineChannel
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +117,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=exc.headers)
 
 
+def _line(channel: Channel | None) -> LineChannel | None:
+    """The LINE channel, if on; its module (and line-bot-sdk) is loaded only then."""
+    if channel is None or getattr(channel, "name", None) != "line":
+        return None
+    from bot.channels.line.channel import LineChannel  # loaded already: LINE is on
+
+    return channel if isinstance(channel, LineChannel) else None
+
+
 def _routes(runtime: Runtime) -> list[BaseRoute]:
     channels = runtime.channels
     line_channel = channels.get("line")
@@ -130,9 +141,7 @@ def _routes(runtime: Runtime) -> list[BaseRoute]:
     )
     return [
         *health_routes(runtime),
-        *line.routes(
-            line_channel if isinstance(line_channel, LineChannel) else None, runtime.inbox
-        ),
+        *line.routes(_line(line_channel), runtime.inbox),
         *telegram.routes(
             telegram_channel if isinstance(telegram_channel, TelegramChannel) else None,
             runtime.inbox,

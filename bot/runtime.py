@@ -18,7 +18,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from bot.channels.base import Channel
-from bot.channels.line import LineChannel
 from bot.channels.telegram import TelegramChannel
 from bot.channels.web.api import WebChannel
 from bot.clock import Clock, SystemClock
@@ -64,6 +63,9 @@ def build_channels(settings: Settings) -> dict[str, Channel]:
     """The platform channels whose settings are present (the web chat needs none)."""
     channels: dict[str, Channel] = {}
     if settings.line_enabled:
+        # imported only when LINE is on: line-bot-sdk alone takes seconds to import
+        from bot.channels.line.channel import LineChannel
+
         channels["line"] = LineChannel(settings)
     if settings.telegram_enabled:
         channels["telegram"] = TelegramChannel(settings)
