@@ -362,6 +362,3 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
-from bot.storage import models_ops  # noqa: E402,F401  (its tables join Base.metadata)

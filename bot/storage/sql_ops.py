@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, insert, select
 
 from bot.storage.base_ops import Backlog
 from bot.storage.models import Escalation, Outbox, WebhookEvent
-from bot.storage.models_ops import LoginFailure
+from bot.storage.models_ops import LoginFailure  # its table joins Base.metadata from here
 from bot.storage.records import EscalationStatus, EventStatus, OutboxStatus
 from bot.storage.sql_base import SqlRepo
 
