@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -20,13 +20,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.channels import line, telegram
 from bot.channels.base import Channel
-from bot.channels.line import LineChannel
 from bot.channels.telegram import TelegramChannel
 from bot.channels.web import api as web_api
 from bot.channels.web import photo as web_photo
 from bot.channels.web.api import WebChannel, WebChat
 from bot.clock import Clock
 from bot.knowledge_service import Knowledge
+from bot.metrics import CONTENT_TYPE
 from bot.runtime import Runtime, compose, running
 from bot.settings import Settings
 from bot.staff import routes as staff_routes
@@ -34,12 +34,15 @@ from bot.staff.context import Console
 from bot.stats import routes as stats_routes
 from bot.storage.base import Store
 
+if TYPE_CHECKING:
+    from bot.channels.line.channel import LineChannel
+
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024  # 1 MB
 PHOTO_PATH = "/api/chat/photo"
 MULTIPART_ENVELOPE = 64 * 1024  # room for the multipart headers around an uploaded photo
-_API_PREFIXES = ("/api/", "/webhooks/", "/healthz")
+_API_PREFIXES = ("/api/", "/webhooks/", "/healthz", "/metrics")
 
 
 class BodyLimit:
@@ -86,7 +89,8 @@ async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> 
 
 
 def health_routes(runtime: Runtime) -> list[BaseRoute]:
-    """``GET /healthz``: the database answers, the knowledge is loaded, which channels are on."""
+    """``GET /healthz``: the database answers, the knowledge is loaded, which channels are on;
+    ``GET /metrics``: Prometheus text (keep it off the public proxy: see docs/deploy.md)."""
 
     async def healthz(request: Request) -> Response:
         database = await runtime.store.ping()
@@ -98,7 +102,11 @@ def health_routes(runtime: Runtime) -> list[BaseRoute]:
         }
         return JSONResponse(body, status_code=200 if database else 503)
 
-    return [Route("/healthz", healthz)]
+    async def metrics(request: Request) -> Response:
+        body = await runtime.metrics.scrape(runtime.store)
+        return Response(body, media_type=CONTENT_TYPE)
+
+    return [Route("/healthz", healthz), Route("/metrics", metrics)]
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -108,6 +116,15 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             {"error": exc.detail}, status_code=exc.status_code, headers=exc.headers
         )
     return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=exc.headers)
+
+
+def _line(channel: Channel | None) -> LineChannel | None:
+    """The LINE channel, if on; its module (and line-bot-sdk) is loaded only then."""
+    if channel is None or getattr(channel, "name", None) != "line":
+        return None
+    from bot.channels.line.channel import LineChannel  # loaded already: LINE is on
+
+    return channel if isinstance(channel, LineChannel) else None
 
 
 def _routes(runtime: Runtime) -> list[BaseRoute]:
@@ -125,9 +142,7 @@ def _routes(runtime: Runtime) -> list[BaseRoute]:
     )
     return [
         *health_routes(runtime),
-        *line.routes(
-            line_channel if isinstance(line_channel, LineChannel) else None, runtime.inbox
-        ),
+        *line.routes(_line(line_channel), runtime.inbox),
         *telegram.routes(
             telegram_channel if isinstance(telegram_channel, TelegramChannel) else None,
             runtime.inbox,

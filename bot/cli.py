@@ -86,6 +86,10 @@ def _parser() -> argparse.ArgumentParser:
         staff_sub.add_parser(name, help=text).add_argument("username")
     staff_sub.add_parser("list", help="list accounts")
 
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="migrate the database to the newest schema, then exit")
+
     purge = sub.add_parser("purge", help="delete applications older than the retention period")
     purge.add_argument(
         "--older-than", type=int, metavar="DAYS", help="default: CITYBOT_RETENTION_DAYS (365)"
@@ -111,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_staff(args))
         if args.command == "purge":
             return asyncio.run(_purge(args, sys.stdout))
+        if args.command == "db":
+            return asyncio.run(_db_upgrade(sys.stdout))
         if args.command == "match":
             return _match(args, sys.stdin, sys.stdout)
         if args.command == "ask":
@@ -160,18 +166,21 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from bot.app import create_app
+    from bot.logs import configure
     from bot.settings import Settings
 
-    logging.getLogger().setLevel(logging.INFO)
     settings = Settings.from_env()
+    configure(settings.log_format)
     host = args.host or settings.host
     port = args.port or settings.port
     from bot.knowledge_service import Knowledge
 
-    knowledge = Knowledge.load(settings.knowledge_dir)  # a broken file stops start-up, named
+    # a broken file stops start-up, named; the built index is cached for the next start
+    knowledge = Knowledge.load(settings.knowledge_dir, cache_dir=settings.index_cache_dir)
     print(f"citybot: serving on http://{host}:{port}/ (web chat)")
     app = create_app(settings, knowledge=knowledge)
-    uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=3)
+    # log_config=None: uvicorn's lines go through the handler set above (text or JSON)
+    uvicorn.run(app, host=host, port=port, timeout_graceful_shutdown=3, log_config=None)
     return 0
 
 
@@ -238,6 +247,17 @@ async def _staff(args: argparse.Namespace) -> int:
         return await accounts.list_staff(store, sys.stdout)
     finally:
         await store.close()
+
+
+async def _db_upgrade(out: TextIO) -> int:
+    """``citybot db upgrade``: Alembic ``upgrade head``, once, before starting the workers."""
+    from bot.settings import Settings
+    from bot.storage.db import migrate
+
+    settings = Settings.from_env()
+    await migrate(settings.database_url)
+    print("citybot: the database schema is up to date", file=out)
+    return 0
 
 
 async def _purge(args: argparse.Namespace, out: TextIO) -> int:
@@ -369,7 +389,7 @@ async def _chat(args: argparse.Namespace) -> int:
     from bot.storage.db import create_store, migrate
 
     settings = Settings.from_env()
-    knowledge = Knowledge.load(settings.knowledge_dir)
+    knowledge = Knowledge.load(settings.knowledge_dir, cache_dir=settings.index_cache_dir)
     await migrate(settings.database_url)
     store = create_store(settings.database_url)
     try:

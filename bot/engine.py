@@ -28,7 +28,9 @@ from bot.clock import Clock
 from bot.delivery.keyed_lock import KeyedLock
 from bot.handoff.office_hours import OfficeHours
 from bot.knowledge_service import Knowledge
+from bot.logs import citizen_ref
 from bot.messages import Incoming, Kind, Outcome, OutcomeKind, Reply
+from bot.metrics import Metrics
 from bot.stats.record import turn_record
 from bot.storage.base import Store, Unit
 from bot.storage.records import (
@@ -108,6 +110,7 @@ class Engine:
         flows: FlowCatalog | None = None,
         attachments: AttachmentStore | None = None,
         inquiries: InquiryLog | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         """Build the engine.
 
@@ -120,9 +123,11 @@ class Engine:
             flows: the guided flows and life events; by default the shipped ones.
             attachments: where photos sent during a flow are kept (deleted on cancel).
             inquiries: records what became of each question, for staff to review.
+            metrics: counts messages by outcome and times them; by default a private set.
         """
         self.knowledge = knowledge
         self.store = store
+        self.metrics = metrics or Metrics()
         self.escalations = escalations
         self.inquiries = inquiries
         hours = office_hours or (escalations.office_hours if escalations else OfficeHours())
@@ -140,8 +145,11 @@ class Engine:
         self._open_flows: dict[int, tuple[str, str]] = {}
 
     async def handle(self, msg: Incoming) -> Outcome:
+        started = time.perf_counter()
         async with self._locks.hold((msg.channel, msg.user_id)):
-            return await self._handle(msg)
+            outcome = await self._handle(msg)
+        self.metrics.turn(msg.channel, outcome.kind.value, time.perf_counter() - started)
+        return outcome
 
     async def _handle(self, msg: Incoming) -> Outcome:
         started = time.perf_counter()
@@ -232,7 +240,7 @@ class Engine:
         logger.info(
             "conversation %s: %s %s entry=%s confidence=%.3f candidates=%s in %.1f ms",
             convo.id,
-            msg.channel,
+            citizen_ref(msg.channel, msg.user_id),
             outcome.kind.value,
             outcome.entry_id,
             outcome.confidence,
@@ -257,7 +265,7 @@ class Engine:
         logger.info(
             "conversation %s: %s %s (citizen data deleted) in %.1f ms",
             convo.id,
-            msg.channel,
+            citizen_ref(msg.channel, msg.user_id),
             response.kind.value,
             (time.perf_counter() - started) * 1000,
         )

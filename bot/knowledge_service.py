@@ -9,6 +9,7 @@ swaps the reference, so a search running in a worker thread always sees one cons
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 import time
@@ -16,17 +17,31 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.index_cache import IndexCache, index_key
 from intents.analyzer import Synonyms
 from intents.decide import Decision, Limits, decide
-from intents.matcher import Candidate, Matcher
+from intents.matcher import Candidate, Matcher, MatchWeights
 from knowledge.documents import entry_document, entry_documents
-from knowledge.loader import KnowledgeBase, load_knowledge
+from knowledge.loader import DATA_DIR, KnowledgeBase, load_knowledge
 from knowledge.schema import Entry
-from knowledge.system import SystemTexts, load_system
+from knowledge.system import SYSTEM_DIR, SystemTexts, load_system
 
 logger = logging.getLogger(__name__)
 
 NEW_ENTRY_FILE = "faq/staff_entries.yaml"  # where entries created in the console are exported
+_ROOT = Path(__file__).resolve().parent.parent
+#: The code whose change must invalidate a cached index: the matcher, the knowledge schema and
+#: loaders, and this module.
+CODE = (_ROOT / "intents", _ROOT / "knowledge", Path(__file__).resolve())
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """The shipped knowledge as loaded and indexed: what the start-up cache keeps."""
+
+    kb: KnowledgeBase
+    system: SystemTexts
+    matcher: Matcher
 
 
 @dataclass(frozen=True)
@@ -54,18 +69,42 @@ class Knowledge:
 
     @classmethod
     def load(
-        cls, data_dir: Path | str | None = None, system_dir: Path | str | None = None
+        cls,
+        data_dir: Path | str | None = None,
+        system_dir: Path | str | None = None,
+        *,
+        cache_dir: Path | None = None,
     ) -> Knowledge:
+        """Load and check the knowledge, then build the matcher over it.
+
+        Args:
+            cache_dir: where the loaded knowledge and its built matcher are kept between
+                starts (:mod:`bot.index_cache`), keyed by every knowledge file's bytes and the
+                code that reads them; ``None`` loads and builds every time.
+        """
         started = time.perf_counter()
-        kb = load_knowledge(data_dir)
-        system = load_system(system_dir)
-        matcher = Matcher.build(entry_documents(kb), Synonyms(system.synonym_groups))
+        if cache_dir is None:
+            loaded = cls._build(data_dir, system_dir)
+        else:
+            sources = [Path(data_dir or DATA_DIR), Path(system_dir or SYSTEM_DIR)]
+            key = index_key(sources, code=CODE, settings=repr((MatchWeights(), Limits())))
+            build = functools.partial(cls._build, data_dir, system_dir)
+            loaded = IndexCache(cache_dir).load_or_build(key, build, Loaded)
         logger.info(
-            "knowledge loaded: %d entries, index built in %.2f s",
-            len(kb),
+            "knowledge loaded: %d entries, ready in %.2f s",
+            len(loaded.kb),
             time.perf_counter() - started,
         )
-        return cls(shipped=kb, system=system, limits=Limits(), _snapshot=Snapshot(kb, matcher))
+        snapshot = Snapshot(loaded.kb, loaded.matcher)
+        return cls(shipped=loaded.kb, system=loaded.system, limits=Limits(), _snapshot=snapshot)
+
+    @staticmethod
+    def _build(data_dir: Path | str | None = None, system_dir: Path | str | None = None) -> Loaded:
+        kb = load_knowledge(data_dir)
+        system = load_system(system_dir)
+        synonyms = Synonyms(system.synonym_groups)
+        matcher = Matcher.build(entry_documents(kb), synonyms, MatchWeights())
+        return Loaded(kb=kb, system=system, matcher=matcher)
 
     def fork(self) -> Knowledge:
         """An independent copy at the current state (cheap: snapshots are immutable)."""

@@ -18,7 +18,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from bot.channels.base import Channel
-from bot.channels.line import LineChannel
 from bot.channels.telegram import TelegramChannel
 from bot.channels.web.api import WebChannel
 from bot.clock import Clock, SystemClock
@@ -30,6 +29,7 @@ from bot.handoff.escalation import EscalationService
 from bot.knowledge_loop.inquiries import InquiryLog
 from bot.knowledge_loop.service import KnowledgeLoop
 from bot.knowledge_service import Knowledge
+from bot.metrics import Metrics
 from bot.procedures.applications import ApplicationService
 from bot.procedures.attachments import AttachmentStore
 from bot.settings import Settings
@@ -57,6 +57,7 @@ class Runtime:
     applications: ApplicationService  # the console's actions on applications
     attachments: AttachmentStore  # citizens' photos (files; their rows are in the store)
     knowledge_loop: KnowledgeLoop  # staff edits of the knowledge, applied live in every process
+    metrics: Metrics = field(default_factory=Metrics)  # one registry per app: GET /metrics
     channels: dict[str, Channel] = field(default_factory=dict)
     owns_store: bool = True  # migrated at start and closed at stop
 
@@ -65,6 +66,9 @@ def build_channels(settings: Settings) -> dict[str, Channel]:
     """The platform channels whose settings are present (the web chat needs none)."""
     channels: dict[str, Channel] = {}
     if settings.line_enabled:
+        # imported only when LINE is on: line-bot-sdk alone takes seconds to import
+        from bot.channels.line.channel import LineChannel
+
         channels["line"] = LineChannel(settings)
     if settings.telegram_enabled:
         channels["telegram"] = TelegramChannel(settings)
@@ -80,7 +84,9 @@ def compose(
     clock: Clock | None = None,
 ) -> Runtime:
     """Build every service; nothing is opened or started until :func:`running`."""
-    knowledge = knowledge or Knowledge.load(settings.knowledge_dir)
+    knowledge = knowledge or Knowledge.load(
+        settings.knowledge_dir, cache_dir=settings.index_cache_dir
+    )
     owns_store = store is None
     if store is None:
         clock = clock or SystemClock()
@@ -91,7 +97,8 @@ def compose(
         raise ValueError(msg)
     channels = channels if channels is not None else build_channels(settings)
     channels.setdefault("web", WebChannel())
-    delivery = Delivery(store, channels, clock=clock)
+    metrics = Metrics()
+    delivery = Delivery(store, channels, clock=clock, metrics=metrics)
     events = event_bus(settings.database_url)
     escalations = EscalationService(
         store, knowledge, events, delivery, settings.office_hours, clock=clock
@@ -104,11 +111,12 @@ def compose(
         attachments=attachments,
         inquiries=InquiryLog(knowledge, clock),
         clock=clock,
+        metrics=metrics,
     )
     applications = ApplicationService(
         store, knowledge, events, delivery, flows=engine.flows, clock=clock
     )
-    inbox = Inbox(store, engine, delivery, channels, attachments)
+    inbox = Inbox(store, engine, delivery, channels, attachments, metrics=metrics)
     return Runtime(
         settings=settings,
         clock=clock,
@@ -122,6 +130,7 @@ def compose(
         applications=applications,
         attachments=attachments,
         knowledge_loop=KnowledgeLoop(store, knowledge, events, clock),
+        metrics=metrics,
         channels=channels,
         owns_store=owns_store,
     )

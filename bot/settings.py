@@ -8,6 +8,7 @@ A bad setting stops start-up with a message naming the variable. Secrets are wra
 | CITYBOT_DATABASE_URL | ``sqlite+aiosqlite:///./var/citybot.db`` |
 | CITYBOT_HOST / CITYBOT_PORT | 127.0.0.1 / 8000 |
 | CITYBOT_SECRET_KEY | generated once, kept in ``./var/secret_key`` (with a warning) |
+| CITYBOT_VAR_DIR | ``./var`` (the generated secret key, ``cache/`` for the built index) |
 | CITYBOT_LINE_CHANNEL_SECRET, CITYBOT_LINE_CHANNEL_ACCESS_TOKEN | unset: LINE is off |
 | CITYBOT_LINE_API_BASE | https://api.line.me |
 | CITYBOT_TELEGRAM_TOKEN | unset: Telegram is off |
@@ -21,6 +22,7 @@ A bad setting stops start-up with a message naming the variable. Secrets are wra
 | CITYBOT_ATTACHMENTS_DIR | ``./var/attachments`` (citizens' photos, never web-served) |
 | CITYBOT_ATTACHMENTS_MAX_MB | 10 (largest photo accepted) |
 | CITYBOT_RETENTION_DAYS | 365 (``citybot purge`` deletes older applications) |
+| CITYBOT_LOG_FORMAT | ``text`` (or ``json``: one JSON object per line) |
 """
 
 from __future__ import annotations
@@ -157,6 +159,13 @@ class Settings:
     office_hours: OfficeHours = field(default_factory=OfficeHours)
     attachments_dir: Path = field(default_factory=lambda: Path("var") / "attachments")
     attachments_max_bytes: int = DEFAULT_MAX_BYTES
+    var_dir: Path | None = None  # the secret key and the index cache; None: no index cache
+    log_format: str = "text"  # or "json"
+
+    @property
+    def index_cache_dir(self) -> Path | None:
+        """Where the built matcher is kept between starts (``var/cache``)."""
+        return self.var_dir / "cache" if self.var_dir is not None else None
 
     @property
     def line_enabled(self) -> bool:
@@ -233,12 +242,18 @@ class Settings:
             msg = "CITYBOT_TELEGRAM_WEBHOOK_SECRET may only contain A-Z, a-z, 0-9, _ and -"
             raise SettingsError(msg)
         var_dir = Path(get("CITYBOT_VAR_DIR") or "var")
+        log_format = (get("CITYBOT_LOG_FORMAT") or "text").lower()
+        if log_format not in ("text", "json"):
+            msg = f"CITYBOT_LOG_FORMAT={log_format!r} must be text or json"
+            raise SettingsError(msg)
         return cls(
             database_url=url,
             knowledge_dir=Path(knowledge) if knowledge else None,
             host=get("CITYBOT_HOST") or "127.0.0.1",
             port=int(port_text),
             secret_key=_secret_key(get("CITYBOT_SECRET_KEY"), var_dir),
+            var_dir=var_dir,
+            log_format=log_format,
             attachments_dir=_private_dir(
                 "CITYBOT_ATTACHMENTS_DIR",
                 Path(get("CITYBOT_ATTACHMENTS_DIR") or var_dir / "attachments"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -21,6 +22,7 @@ from bot.delivery.keyed_lock import KeyedLock
 from bot.delivery.outbox import Delivery
 from bot.engine import Engine
 from bot.messages import Incoming
+from bot.metrics import Metrics
 from bot.procedures.attachments import AttachmentStore
 from bot.procedures.photos import PhotoSource, fetch_photo
 from bot.storage.base import Store
@@ -44,8 +46,10 @@ class Inbox:
         delivery: Delivery,
         channels: Mapping[str, Channel],
         attachments: AttachmentStore | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics or Metrics()
         self.engine = engine
         self.delivery = delivery
         self.channels = dict(channels)
@@ -56,7 +60,10 @@ class Inbox:
     async def accept(self, channel: str, event_id: str, payload: Mapping[str, Any]) -> bool:
         """Persist an event; True only the first time this (channel, event id) is seen."""
         async with self.store.unit() as unit:
-            return await unit.events.record(cast(ChannelName, channel), event_id, dict(payload))
+            new = await unit.events.record(cast(ChannelName, channel), event_id, dict(payload))
+        if new:
+            self.metrics.event_received(channel)
+        return new
 
     def schedule(self, channel: str, event_id: str, payload: Mapping[str, Any]) -> None:
         """Process an accepted event in the background (the webhook answers at once)."""
@@ -67,6 +74,7 @@ class Inbox:
     async def process(self, channel: str, event_id: str, payload: Mapping[str, Any]) -> None:
         adapter = self.channels.get(channel)
         name = cast(ChannelName, channel)
+        started = time.perf_counter()
         try:
             if adapter is None:
                 msg = f"channel {channel!r} is not enabled"
@@ -80,9 +88,11 @@ class Inbox:
                 await self.delivery.deliver(channel, recipient, outcome.replies)
         except Exception as exc:
             logger.exception("%s event %s: processing failed", channel, event_id)
+            self.metrics.event_processed(channel, False, time.perf_counter() - started)
             async with self.store.unit() as unit:
                 await unit.events.mark_failed(name, event_id, f"{type(exc).__name__}: {exc}")
             return
+        self.metrics.event_processed(channel, True, time.perf_counter() - started)
         async with self.store.unit() as unit:
             await unit.events.mark_done(name, event_id)
 

@@ -18,6 +18,7 @@ from bot.channels.base import Channel, Recipient
 from bot.clock import Clock
 from bot.errors import ChannelError
 from bot.messages import Choice, Reply
+from bot.metrics import Metrics
 from bot.storage.base import Store
 from bot.storage.records import Channel as ChannelName
 from bot.storage.records import OutboxRecord
@@ -56,9 +57,11 @@ class Delivery:
         poll_interval: float = 1.0,
         lease: float = 120.0,
         clock: Clock | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
         self.clock = clock or store.clock  # retry times and leases
+        self.metrics = metrics or Metrics()
         self.channels = dict(channels)
         self.max_attempts = max_attempts
         self.first_delay = first_delay
@@ -116,10 +119,12 @@ class Delivery:
             else:
                 async with self.store.unit() as unit:
                     await unit.outbox.mark_sent(outbox_id)
+                self.metrics.delivery(channel, "sent")
                 return True
         async with self.store.unit() as unit:
             if attempts + 1 >= self.max_attempts:
                 await unit.outbox.give_up(outbox_id, error)
+                self.metrics.delivery(channel, "failed")
                 logger.error(
                     "outbox %s: gave up after %d attempts: %s", outbox_id, attempts + 1, error
                 )
@@ -127,6 +132,7 @@ class Delivery:
                 delay = self.first_delay * (2**attempts)
                 retry_at = self.clock() + dt.timedelta(seconds=delay)
                 await unit.outbox.retry_later(outbox_id, error, retry_at)
+                self.metrics.delivery(channel, "retry")
                 logger.warning(
                     "outbox %s: send failed (%s); retry in %.0f s", outbox_id, error, delay
                 )

@@ -2,8 +2,10 @@
 
 The session cookie ``citybot_staff`` holds a random token; the database keeps only its SHA-256,
 the CSRF token and the expiry (idle and absolute limits from the settings). After
-:data:`MAX_FAILURES` failed logins within :data:`FAILURE_WINDOW` for one username (counted in the
-database) or from one address (counted in memory) further attempts are refused with 429.
+:data:`MAX_FAILURES` failed logins within :data:`FAILURE_WINDOW` for one username or from one
+address further attempts are refused with 429. Both counts are kept in the database (an
+account's on its row, addresses and unknown usernames in ``login_failures``), so every server
+process refuses alike.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections import deque
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -65,31 +66,36 @@ class StaffUser:
 
 
 class LoginThrottle:
-    """Failed logins per key (an address, an unknown username) in a sliding window."""
+    """Failed logins per key (an address, an unknown username) in a sliding window, kept in the
+    database through ``unit.login_failures`` (keys are stored as SHA-256 digests)."""
 
     def __init__(self, limit: int = MAX_FAILURES, window: dt.timedelta = FAILURE_WINDOW) -> None:
         self.limit = limit
         self.window = window
-        self._failures: dict[str, deque[dt.datetime]] = {}
 
-    def _recent(self, key: str, now: dt.datetime) -> deque[dt.datetime]:
-        times = self._failures.get(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if not times:
-            self._failures.pop(key, None)
-        return times
+    @staticmethod
+    def _digest(key: str) -> str:
+        return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
-    def wait(self, key: str, now: dt.datetime) -> dt.timedelta | None:
-        """How long ``key`` must wait before trying again, or ``None``."""
-        times = self._recent(key, now)
-        if len(times) < self.limit:
-            return None
-        return times[-self.limit] + self.window - now
+    async def wait(self, unit: Unit, keys: list[str], now: dt.datetime) -> dt.timedelta | None:
+        """How long the most throttled of ``keys`` must wait before trying again, or ``None``."""
+        recent = await unit.login_failures.recent(
+            [self._digest(k) for k in keys], now - self.window
+        )
+        waits = [
+            times[-self.limit] + self.window - now
+            for times in recent.values()
+            if len(times) >= self.limit
+        ]
+        return max(waits, default=None)
 
-    def failed(self, key: str, now: dt.datetime) -> None:
-        self._failures.setdefault(key, deque()).append(now)
-        self._recent(key, now)
+    async def failed(self, unit: Unit, keys: list[str], now: dt.datetime) -> None:
+        """Count a failure against each key (and forget failures past the window)."""
+        await unit.login_failures.prune(now - self.window)
+        await unit.login_failures.add([self._digest(k) for k in keys], now)
+
+
+THROTTLE = LoginThrottle()
 
 
 @dataclass(frozen=True)
@@ -119,29 +125,32 @@ async def _count_failure(unit: Unit, staff: StaffRecord, now: dt.datetime) -> No
 async def login(
     store: Store,
     settings: Settings,
-    throttle: LoginThrottle,
     username: str,
     password: str,
     ip: str,
     now: dt.datetime,
+    throttle: LoginThrottle = THROTTLE,
 ) -> LoginResult:
-    """Check the credentials and open a session; never says which of the two was wrong."""
+    """Check the credentials and open a session; never says which of the two was wrong.
+
+    ``now`` is the console's clock: the throttle window and the session expiry follow it.
+    """
     name = username.strip().lower()
-    waits = [throttle.wait(f"ip:{ip}", now)]
     async with store.unit() as unit:
         staff = await unit.staff.by_username(name) if name else None
-    waits.append(_account_wait(staff, now) if staff else throttle.wait(f"user:{name}", now))
+        keys = [f"ip:{ip}"] if staff else [f"ip:{ip}", f"user:{name}"]
+        waits = [await throttle.wait(unit, keys, now)]
+    if staff is not None:
+        waits.append(_account_wait(staff, now))
     wait = max((w for w in waits if w is not None), default=None)
     if wait is not None:
         logger.warning("staff login refused: too many failures (account %s)", staff and staff.id)
         return LoginResult(wait=wait)
     matches = await verify_password(staff.password_hash if staff else None, password)
     if staff is None or not matches or not staff.active:
-        throttle.failed(f"ip:{ip}", now)
         async with store.unit() as unit:
-            if staff is None:
-                throttle.failed(f"user:{name}", now)
-            else:
+            await throttle.failed(unit, keys, now)
+            if staff is not None:
                 await _count_failure(unit, staff, now)
             await unit.audit.add(
                 staff.id if staff else None,

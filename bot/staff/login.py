@@ -30,15 +30,6 @@ logger = logging.getLogger(__name__)
 MAX_FIELD = 256
 
 
-def _throttle(request: Request) -> auth.LoginThrottle:
-    state = request.app.state
-    throttle: auth.LoginThrottle | None = getattr(state, "staff_throttle", None)
-    if throttle is None:
-        throttle = auth.LoginThrottle()
-        state.staff_throttle = throttle
-    return throttle
-
-
 def _next(value: object) -> str:
     """Only a console path: never an open redirect."""
     text = value if isinstance(value, str) else ""
@@ -85,7 +76,6 @@ async def login_submit(request: Request) -> Response:
     result = await auth.login(
         rt.store,
         rt.settings,
-        _throttle(request),
         username,
         password,
         auth.client_ip(request),

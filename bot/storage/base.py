@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from bot.clock import Clock
 from bot.storage.base_applications import ApplicationRepo, AttachmentRepo
 from bot.storage.base_knowledge import InquiryRepo, KnowledgeEditRepo
+from bot.storage.base_ops import BacklogRepo, LoginFailureRepo
 from bot.storage.base_staff import (
     AuditRepo,
     DraftRepo,
@@ -270,6 +271,8 @@ class Unit:
     knowledge_edits: KnowledgeEditRepo
     inquiries: InquiryRepo
     stats: StatsRepo
+    backlog: BacklogRepo
+    login_failures: LoginFailureRepo
 
 
 class Store(Protocol):

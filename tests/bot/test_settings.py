@@ -17,6 +17,9 @@ def settings(tmp_path: Path, **env: str) -> Settings:
 
 def test_defaults_run_the_web_chat_alone_and_say_why(tmp_path: Path) -> None:
     s = settings(tmp_path)
+    assert s.log_format == "text"
+    assert settings(tmp_path, CITYBOT_LOG_FORMAT="JSON").log_format == "json"
+    assert s.index_cache_dir == tmp_path / "var" / "cache"
     assert s.database_url.startswith("sqlite+aiosqlite:///")
     assert not s.line_enabled
     assert not s.telegram_enabled
@@ -38,6 +41,7 @@ def test_defaults_run_the_web_chat_alone_and_say_why(tmp_path: Path) -> None:
         ({"CITYBOT_LINE_API_BASE": "ftp://x"}, "CITYBOT_LINE_API_BASE"),
         ({"CITYBOT_SECRET_KEY": "short"}, "CITYBOT_SECRET_KEY"),
         ({"CITYBOT_KNOWLEDGE_DIR": "/nonexistent/dir"}, "CITYBOT_KNOWLEDGE_DIR"),
+        ({"CITYBOT_LOG_FORMAT": "xml"}, "CITYBOT_LOG_FORMAT"),
     ],
 )
 def test_bad_settings_are_named(tmp_path: Path, env: dict[str, str], named: str) -> None:

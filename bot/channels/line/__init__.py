@@ -8,9 +8,37 @@ otherwise, or when LINE refuses the token, the same messages are pushed with an
 ``X-Line-Retry-Key`` that stays the same across the outbox's retries, so LINE drops repeats.
 """
 
-from bot.channels.line.channel import LineChannel, build_messages, short_label, split_text
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from bot.channels.line.inbound import event_key, parse_event, routes
-from bot.channels.line.richmenu import RichMenuFile, load_richmenu, setup_richmenu
+
+if TYPE_CHECKING:
+    from bot.channels.line.channel import LineChannel, build_messages, short_label, split_text
+    from bot.channels.line.richmenu import RichMenuFile, load_richmenu, setup_richmenu
+
+# line-bot-sdk takes seconds to import (thousands of generated models): the modules that use it
+# load on first use, so a server with LINE off starts without it.
+_LAZY = {
+    "LineChannel": "bot.channels.line.channel",
+    "build_messages": "bot.channels.line.channel",
+    "short_label": "bot.channels.line.channel",
+    "split_text": "bot.channels.line.channel",
+    "RichMenuFile": "bot.channels.line.richmenu",
+    "load_richmenu": "bot.channels.line.richmenu",
+    "setup_richmenu": "bot.channels.line.richmenu",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "LineChannel",

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.channels.base import Recipient
+from bot.channels.jsonbody import BadJSON, read_json
 from bot.messages import Incoming, Kind
 
 logger = logging.getLogger(__name__)
@@ -33,48 +34,61 @@ def event_key(event: Mapping[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """A field that should hold an object; anything else reads as an empty one."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: Any) -> str:
+    """A field that should hold a string; numbers are read as text, anything else as empty."""
+    if isinstance(value, str):
+        return value
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else ""
+
+
 def parse_event(event: Mapping[str, Any]) -> list[tuple[Incoming, Recipient]]:
     """Translate one LINE webhook event (as LINE sent it) into a message for the engine.
 
     Only one-to-one chats in active mode are answered; other event types, group and room
-    events and standby-mode events are ignored (an empty list).
+    events, standby-mode events and events whose fields have the wrong types are ignored (an
+    empty list).
     """
-    event_type = str(event.get("type", ""))
-    source = event.get("source") or {}
-    user_id = source.get("userId") if source.get("type") == "user" else None
+    event_type = _text(event.get("type"))
+    source = _mapping(event.get("source"))
+    user_id = _text(source.get("userId")) if source.get("type") == "user" else ""
     if not user_id or event.get("mode", "active") != "active":
-        logger.info("LINE %s event ignored (not an active one-to-one chat)", event_type)
+        logger.info("LINE %s event ignored (not an active one-to-one chat)", event_type[:32])
         return []
     context: dict[str, Any] = {"received_at": event.get("timestamp"), "event_id": event_key(event)}
-    if event.get("replyToken"):
+    if event.get("replyToken") and isinstance(event["replyToken"], str):
         context["reply_token"] = event["replyToken"]
-    recipient = Recipient(user_id=str(user_id), context=context)
+    recipient = Recipient(user_id=user_id, context=context)
     if event_type == "message":
-        message = event.get("message") or {}
-        incoming = _message(str(user_id), message)
+        incoming = _message(user_id, _mapping(event.get("message")))
     elif event_type == "postback":
-        data = str((event.get("postback") or {}).get("data", ""))
-        incoming = Incoming("line", str(user_id), text=data, kind=Kind.CHOICE)
+        data = _text(_mapping(event.get("postback")).get("data"))
+        incoming = Incoming("line", user_id, text=data, kind=Kind.CHOICE)
     elif event_type in ("follow", "unfollow"):
         kind = Kind.FOLLOW if event_type == "follow" else Kind.UNFOLLOW
-        incoming = Incoming("line", str(user_id), kind=kind)
+        incoming = Incoming("line", user_id, kind=kind)
     else:
-        logger.info("LINE %s event ignored (not handled)", event_type)
+        logger.info("LINE %s event ignored (not handled)", event_type[:32])
         return []
     return [(incoming, recipient)]
 
 
 def _message(user_id: str, message: Mapping[str, Any]) -> Incoming:
-    kind = _MESSAGE_KINDS.get(str(message.get("type")), Kind.OTHER)
-    platform_id = str(message["id"]) if message.get("id") is not None else None
+    kind = _MESSAGE_KINDS.get(_text(message.get("type")), Kind.OTHER)
+    platform_id = _text(message.get("id")) or None
     payload: dict[str, Any] | None = None
     text = ""
     if kind is Kind.TEXT:
-        text = str(message.get("text", ""))
+        text = _text(message.get("text"))
     elif kind is Kind.LOCATION:
         payload = {k: message.get(k) for k in ("latitude", "longitude", "address", "title")}
     elif kind is Kind.IMAGE:
-        payload = {"message_id": platform_id, "content_provider": message.get("contentProvider")}
+        provider = _mapping(message.get("contentProvider"))
+        payload = {"message_id": platform_id, "content_provider": dict(provider) or None}
     else:  # a sticker, file, video …: say which, as Telegram's updates do
         payload = {"type": str(message.get("type"))}
     return Incoming(
@@ -93,9 +107,9 @@ def routes(channel: LineChannel | None, inbox: Inbox) -> list[BaseRoute]:
             logger.warning("LINE webhook refused: missing or wrong signature")
             return JSONResponse({"error": "invalid signature"}, status_code=401)
         try:
-            document = json.loads(body)
-        except ValueError:
-            return JSONResponse({"error": "body is not JSON"}, status_code=400)
+            document = read_json(body)
+        except BadJSON as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
         events = document.get("events") if isinstance(document, dict) else None
         if not isinstance(events, list):
             return JSONResponse(
@@ -108,7 +122,7 @@ def routes(channel: LineChannel | None, inbox: Inbox) -> list[BaseRoute]:
             if await inbox.accept("line", key, event):
                 inbox.schedule("line", key, event)
             else:
-                redelivery = (event.get("deliveryContext") or {}).get("isRedelivery")
+                redelivery = _mapping(event.get("deliveryContext")).get("isRedelivery")
                 logger.info("LINE event %s already received (redelivery: %s)", key, redelivery)
         return JSONResponse({"ok": True})
 

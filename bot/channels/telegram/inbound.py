@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from typing import TYPE_CHECKING
 
@@ -14,6 +13,7 @@ from starlette.routing import BaseRoute, Route
 if TYPE_CHECKING:
     from bot.delivery.inbox import Inbox
 
+from bot.channels.jsonbody import BadJSON, read_json
 from bot.channels.telegram.channel import SECRET_HEADER
 from bot.channels.telegram.updates import NAME
 
@@ -37,9 +37,9 @@ def routes(
             logger.warning("telegram webhook: refused a call without the right secret token")
             return JSONResponse({"error": "forbidden"}, status_code=403)
         try:
-            update = json.loads(await request.body())
-        except ValueError:
-            return JSONResponse({"error": "malformed JSON"}, status_code=400)
+            update = read_json(await request.body())
+        except BadJSON as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
         update_id = update.get("update_id") if isinstance(update, dict) else None
         if type(update_id) is not int:
             return JSONResponse({"error": "not a Telegram update (no update_id)"}, status_code=400)

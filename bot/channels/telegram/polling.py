@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from bot.delivery.inbox import Inbox
     from bot.settings import Settings
 
+from bot.channels.jsonbody import BadJSON, clean
 from bot.channels.telegram.channel import (
     _FIRST_PAUSE,
     ALLOWED_UPDATES,
@@ -92,10 +93,14 @@ async def _poll_forever(bot: Bot, inbox: Inbox) -> None:
         pause = _FIRST_PAUSE
         for update in updates:
             key = str(update.update_id)
-            payload = update.to_dict()
+            offset = update.update_id + 1
+            try:
+                payload = clean(update.to_dict())  # as the webhook's body: safe to store
+            except BadJSON as exc:
+                logger.warning("telegram update %s refused: %s", key, exc)
+                continue
             if await inbox.accept(NAME, key, payload):
                 await inbox.process(NAME, key, payload)
-            offset = update.update_id + 1
 
 
 def _retry_seconds(exc: RetryAfter) -> float:

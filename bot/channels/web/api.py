@@ -17,7 +17,6 @@ check out is ignored and the visitor starts afresh.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import math
 import secrets
@@ -34,6 +33,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.channels.base import Recipient
+from bot.channels.jsonbody import BadJSON, read_json
 from bot.messages import Incoming, Kind, Outcome, Reply
 from bot.procedures.attachments import DEFAULT_MAX_BYTES
 from bot.storage.records import MessageRecord
@@ -204,10 +204,9 @@ async def _read_json(request: Request) -> object:
         msg = "send the body as JSON (Content-Type: application/json)"
         raise BadInput(msg)
     try:
-        return json.loads(body)
-    except ValueError:
-        msg = "the body is not valid JSON"
-        raise BadInput(msg) from None
+        return read_json(body)
+    except BadJSON as exc:
+        raise BadInput(str(exc)) from None
 
 
 def _serializer(web: WebChat) -> URLSafeTimedSerializer:

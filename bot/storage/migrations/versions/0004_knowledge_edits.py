@@ -1,6 +1,6 @@
 """Knowledge loop: staff edits of entries, review checks, outcomes of citizen questions.
 
-Revision ID: 0005
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-07 01:00:00.000000
 
@@ -25,7 +25,7 @@ JSON_OBJECT = sa.JSON(none_as_null=True).with_variant(
 TIMESTAMP = UTCDateTime(timezone=True)
 
 # revision identifiers, used by Alembic.
-revision: str = "0005"
+revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
