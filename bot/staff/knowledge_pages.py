@@ -16,6 +16,7 @@ clerk edits the entries of their own departments, an admin all (others get 403).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -29,6 +30,7 @@ from bot.staff.auth import StaffUser, client_ip
 from bot.staff.drafts import draft_entry
 from bot.staff.http import not_found, redirect, render, services
 from bot.staff.views import department_names
+from knowledge.schema import Entry
 
 MAX_TEXT = 5000
 MESSAGES = {
@@ -142,7 +144,19 @@ def _invalid(page: str, exc: EntryInvalid) -> Response:
     return redirect(f"{page}?error=invalid&{problems}")
 
 
-async def publish(request: Request, staff: StaffUser) -> Response:
+@dataclass(frozen=True)
+class _Editing:
+    """An entry a member of staff may edit, with the posted form."""
+
+    loop: KnowledgeLoop
+    entry_id: str
+    entry: Entry
+    form: FormData
+    page: str
+
+
+async def _editing(request: Request, staff: StaffUser) -> _Editing | Response:
+    """The entry of the path when ``staff`` may edit it, else the page that says why not."""
     loop = loop_of(request)
     entry_id = str(request.path_params["entry_id"])
     entry = loop.knowledge.entry(entry_id)
@@ -151,10 +165,19 @@ async def publish(request: Request, staff: StaffUser) -> Response:
     if not kv.may_edit(staff, entry):
         return forbidden_page(request, staff)
     form = await request.form()
+    return _Editing(loop, entry_id, entry, form, f"/staff/knowledge/entry/{entry_id}")
+
+
+async def publish(request: Request, staff: StaffUser) -> Response:
+    editing = await _editing(request, staff)
+    if isinstance(editing, Response):
+        return editing
+    loop, entry_id, entry, form, page = (
+        editing.loop, editing.entry_id, editing.entry, editing.form, editing.page
+    )
     data = edited_data(entry_data(entry), form)
     if not staff.is_admin and kv.owner_of(data) not in staff.departments:
         return forbidden_page(request, staff)  # a clerk cannot give an entry away
-    page = f"/staff/knowledge/entry/{entry_id}"
     try:
         await loop.publish(
             entry_id, data, note=_text(form, "note"), staff_id=staff.id, ip=client_ip(request)
@@ -165,15 +188,12 @@ async def publish(request: Request, staff: StaffUser) -> Response:
 
 
 async def review(request: Request, staff: StaffUser) -> Response:
-    loop = loop_of(request)
-    entry_id = str(request.path_params["entry_id"])
-    entry = loop.knowledge.entry(entry_id)
-    if entry is None:
-        return not_found(request)
-    if not kv.may_edit(staff, entry):
-        return forbidden_page(request, staff)
-    form = await request.form()
-    page = f"/staff/knowledge/entry/{entry_id}"
+    editing = await _editing(request, staff)
+    if isinstance(editing, Response):
+        return editing
+    loop, entry_id, entry, form, page = (
+        editing.loop, editing.entry_id, editing.entry, editing.form, editing.page
+    )
     number = _text(form, "item")
     if not number.isdigit() or int(number) >= len(entry.review):
         return redirect(f"{page}?error=invalid")
@@ -189,16 +209,11 @@ async def review(request: Request, staff: StaffUser) -> Response:
 
 
 async def revert(request: Request, staff: StaffUser) -> Response:
-    loop = loop_of(request)
-    entry_id = str(request.path_params["entry_id"])
-    entry = loop.knowledge.entry(entry_id)
-    if entry is None:
-        return not_found(request)
-    if not kv.may_edit(staff, entry):
-        return forbidden_page(request, staff)
-    form = await request.form()
+    editing = await _editing(request, staff)
+    if isinstance(editing, Response):
+        return editing
+    loop, entry_id, form, page = editing.loop, editing.entry_id, editing.form, editing.page
     version = _text(form, "version")
-    page = f"/staff/knowledge/entry/{entry_id}"
     if not version.isdigit():
         return redirect(f"{page}?error=invalid")
     try:
@@ -209,15 +224,12 @@ async def revert(request: Request, staff: StaffUser) -> Response:
 
 
 async def conflict(request: Request, staff: StaffUser) -> Response:
-    loop = loop_of(request)
-    entry_id = str(request.path_params["entry_id"])
-    entry = loop.knowledge.entry(entry_id)
-    if entry is None:
-        return not_found(request)
-    if not kv.may_edit(staff, entry):
-        return forbidden_page(request, staff)
-    form = await request.form()
-    page = f"/staff/knowledge/entry/{entry_id}"
+    editing = await _editing(request, staff)
+    if isinstance(editing, Response):
+        return editing
+    loop, entry_id, entry, form, page = (
+        editing.loop, editing.entry_id, editing.entry, editing.form, editing.page
+    )
     choice = _text(form, "keep")
     try:
         if choice == "mine":  # the same entry again, now based on the new shipped one
