@@ -33,11 +33,13 @@ def default_handlers(
     from handlers.privacy import DeleteDataHandler
     from handlers.procedure import ProcedureHandler
     from handlers.status import StatusHandler
+    from handlers.subscribe import SubscribeHandler
 
     availability = availability or Availability()
     procedures: list[Handler] = []
     if services is not None:
         procedures = [
+            SubscribeHandler(services),
             DeleteDataHandler(),
             StatusHandler(services),
             ProcedureHandler(services, availability),

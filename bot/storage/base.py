@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.storage.base_applications import ApplicationRepo, AttachmentRepo
+from bot.storage.base_notify import NotifyRepo
 from bot.storage.base_staff import (
     AuditRepo,
     DraftRepo,
@@ -264,6 +265,7 @@ class Unit:
     drafts: DraftRepo
     applications: ApplicationRepo
     attachments: AttachmentRepo
+    notify: NotifyRepo | None = None  # SQL stores only (see bot.notify.repo)
 
 
 class Store(Protocol):

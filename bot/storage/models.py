@@ -362,3 +362,6 @@ class Attachment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+from bot.storage import models_notify as _models_notify  # noqa: E402, F401  (tables of bot/notify)

@@ -61,6 +61,7 @@ from bot.storage.records import (
 )
 from bot.storage.sql_applications import SqlApplicationRepo, SqlAttachmentRepo
 from bot.storage.sql_base import insert_for, load
+from bot.storage.sql_notify import SqlNotifyRepo
 from bot.storage.sql_queue import SqlEscalationRepo, SqlNoteRepo
 from bot.storage.sql_staff import SqlAuditRepo, SqlDraftRepo, SqlSessionRepo, SqlStaffRepo
 from bot.storage.types import require_aware, utcnow
@@ -101,6 +102,7 @@ def sql_unit(session: AsyncSession) -> Unit:
         drafts=SqlDraftRepo(session),
         applications=SqlApplicationRepo(session),
         attachments=SqlAttachmentRepo(session),
+        notify=SqlNotifyRepo(session),
     )
 
 
