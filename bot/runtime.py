@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+
+from telegram import Bot
 
 from bot.channels.base import Channel
 from bot.channels.line import LineChannel
@@ -28,6 +30,7 @@ from bot.engine import Engine
 from bot.events import EventBus
 from bot.handoff.escalation import EscalationService
 from bot.knowledge_service import Knowledge
+from bot.notify.worker import Notifications, build_notifications
 from bot.procedures.applications import ApplicationService
 from bot.procedures.attachments import AttachmentStore
 from bot.settings import Settings
@@ -56,6 +59,7 @@ class Runtime:
     attachments: AttachmentStore  # citizens' photos (files; their rows are in the store)
     channels: dict[str, Channel] = field(default_factory=dict)
     owns_store: bool = True  # migrated at start and closed at stop
+    notifications: Notifications | None = None  # notices by topic and area, and their sender
 
 
 def build_channels(settings: Settings) -> dict[str, Channel]:
@@ -108,7 +112,13 @@ def compose(
         attachments=attachments,
         channels=channels,
         owns_store=owns_store,
+        notifications=build_notifications(settings, store, clock, _telegram_bot(channels)),
     )
+
+
+def _telegram_bot(channels: dict[str, Channel]) -> Callable[[], Awaitable[Bot]] | None:
+    telegram = channels.get("telegram")
+    return telegram.ready if isinstance(telegram, TelegramChannel) else None
 
 
 async def sweep_flows(engine: Engine, interval: float = FLOW_SWEEP_SECONDS) -> None:
@@ -137,6 +147,8 @@ async def running(runtime: Runtime) -> AsyncIterator[Runtime]:
         for line in runtime.settings.channel_report():
             logger.warning("channel %s", line)
         runtime.delivery.start()
+        if runtime.notifications is not None:
+            await runtime.notifications.start()
         resumed = await runtime.inbox.resume()
         if resumed:
             logger.warning("processed %d webhook events left over from the last run", resumed)
@@ -149,6 +161,8 @@ async def running(runtime: Runtime) -> AsyncIterator[Runtime]:
                 await sweeper
     finally:
         runtime.events.close()  # open console event streams end, so shutdown does not wait
+        if runtime.notifications is not None:
+            await runtime.notifications.stop()
         await runtime.inbox.drain()
         await runtime.delivery.stop()
         for channel in reversed(started):

@@ -95,6 +95,8 @@ class NoticeService:
 
     def needs_approval(self, draft: NoticeDraft, recipients: int, author: Author) -> bool:
         """More than ``threshold`` people need a second person, except urgent 防災 by 防災."""
+        if author.source == "calendar":  # reminders from the calendar staff reviewed
+            return False
         urgent_disaster = draft.urgent and draft.topic == DISASTER_TOPIC
         if urgent_disaster and DISASTER_DEPARTMENT in author.departments:
             return False
