@@ -27,6 +27,7 @@ from bot.channels.web import photo as web_photo
 from bot.channels.web.api import WebChannel, WebChat
 from bot.clock import Clock
 from bot.knowledge_service import Knowledge
+from bot.notify import api as notify_api
 from bot.runtime import Runtime, compose, running
 from bot.settings import Settings
 from bot.staff import routes as staff_routes
@@ -135,6 +136,7 @@ def _routes(runtime: Runtime) -> list[BaseRoute]:
         *web_api.routes(web),
         *web_photo.routes(web),
         *staff_routes.ROUTES,
+        *notify_api.routes(runtime.notifications.service if runtime.notifications else None),
     ]
 
 
@@ -151,6 +153,7 @@ def console_services(runtime: Runtime) -> Console:
         escalations=runtime.escalations,
         applications=runtime.applications,
         attachments=runtime.attachments,
+        notifications=runtime.notifications,
     )
 
 

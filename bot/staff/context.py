@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from bot.events import EventBus
     from bot.handoff.escalation import EscalationService
     from bot.knowledge_service import Knowledge
+    from bot.notify.worker import Notifications
     from bot.procedures.applications import ApplicationService
     from bot.procedures.attachments import AttachmentStore
     from bot.settings import Settings
@@ -32,3 +33,4 @@ class Console:
     escalations: EscalationService
     applications: ApplicationService
     attachments: AttachmentStore
+    notifications: Notifications | None = None

@@ -10,6 +10,7 @@
     GET  /staff/audit                    audit log (admin only; 404 for everyone else)
     GET  /staff/applications, /staff/applications/{id}, /staff/applications.csv
     POST /staff/applications/{id}/{status|note};  GET /staff/attachments/{token}
+    GET  /staff/notices, /staff/notices/{id};  POST /staff/notices[/preview|/{id}/approve|cancel]
 
 Everything except the login form and the static files needs a signed-in member of staff;
 every POST needs the session's CSRF token.
@@ -21,12 +22,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from bot.staff import actions, application_export, applications, login, pages
+from bot.staff import actions, application_export, applications, login, notices, pages
 from bot.staff.events import events
 from bot.staff.http import console, redirect, static
 
 _ESC = "/staff/escalations/{escalation_id:int}"
 _APP = "/staff/applications/{application_id:int}"
+_NOTICE = "/staff/notices/{notice_id:int}"
 
 
 async def _root(request: Request) -> Response:
@@ -68,6 +70,13 @@ ROUTES: list[BaseRoute] = [
     Route(f"{_APP}/status", console(applications.change_status), methods=["POST"]),
     Route(f"{_APP}/note", console(applications.add_note), methods=["POST"]),
     Route("/staff/attachments/{token}", console(applications.attachment), methods=["GET"]),
+    Route("/staff/notices", console(notices.list_page), methods=["GET"]),
+    Route("/staff/notices", console(notices.create), methods=["POST"]),
+    Route("/staff/notices/preview", console(notices.preview), methods=["POST"]),
+    Route(_NOTICE, console(notices.detail_page), methods=["GET"]),
+    Route(f"{_NOTICE}/approve", console(notices.approve), methods=["POST"]),
+    Route(f"{_NOTICE}/cancel", console(notices.cancel), methods=["POST"]),
+    Route("/staff/api/notices/{notice_id:int}", console(notices.progress_api), methods=["GET"]),
 ]
 
 PUBLIC = {"/staff", "/staff/login", "/staff/static/{name}"}  # reachable without signing in
