@@ -62,8 +62,9 @@ async def test_compose_approve_progress_and_report(
             await bulk_subscribe(store, "line", ["Uchuo"], "snow", "chuo")
             async with store.unit() as unit:
                 fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-                await unit.staff.add("kakunin", "確認 太郎", fast.hash(PASSWORD), "staff",
-                                     ["dept.roads"])
+                await unit.staff.add(
+                    "kakunin", "確認 太郎", fast.hash(PASSWORD), "staff", ["dept.roads"]
+                )
             author, page = await _login(browser, app.url, "clerk")
             second, other = await _login(browser, app.url, "kakunin")
             try:

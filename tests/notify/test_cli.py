@@ -20,7 +20,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 async def citybot(env: dict[str, str], *args: str, cwd: Path) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, cwd=cwd,
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(ROOT), "CITYBOT_SECRET_KEY": "x" * 32, **env},
         stdout=asyncio.subprocess.PIPE,
     )
@@ -45,8 +49,17 @@ async def test_send_with_deliver_reaches_the_subscribers(world: World, tmp_path:
     async with platforms(world.url) as p:
         env = _env(world, p.settings.line_api_base)
         code, out = await citybot(
-            env, "notify", "send", "--topic", "snow", "--area", "toko",
-            "--text", "今夜、除雪車が入ります", "--deliver", cwd=tmp_path,
+            env,
+            "notify",
+            "send",
+            "--topic",
+            "snow",
+            "--area",
+            "toko",
+            "--text",
+            "今夜、除雪車が入ります",
+            "--deliver",
+            cwd=tmp_path,
         )
         assert code == 0, out
         assert json.loads(out.splitlines()[0])["status"] == "queued"
@@ -65,8 +78,14 @@ async def test_a_queued_notice_is_delivered_by_the_running_server(
         task = asyncio.create_task(server.sender.run_forever(0.2))
         try:
             code, out = await citybot(
-                _env(world, p.settings.line_api_base), "notify", "send", "--topic", "snow",
-                "--text", "排雪作業のお知らせ", cwd=tmp_path,
+                _env(world, p.settings.line_api_base),
+                "notify",
+                "send",
+                "--topic",
+                "snow",
+                "--text",
+                "排雪作業のお知らせ",
+                cwd=tmp_path,
             )
             assert code == 0, out
             for _ in range(100):
@@ -82,8 +101,14 @@ async def test_token_create_prints_it_once_and_keeps_only_its_hash(
     world: World, tmp_path: Path
 ) -> None:
     code, out = await citybot(
-        {"CITYBOT_DATABASE_URL": world.url}, "notify", "token", "create", "plough",
-        "--department", "dept.roads", cwd=tmp_path,
+        {"CITYBOT_DATABASE_URL": world.url},
+        "notify",
+        "token",
+        "create",
+        "plough",
+        "--department",
+        "dept.roads",
+        cwd=tmp_path,
     )
     assert code == 0
     token = out.splitlines()[0]

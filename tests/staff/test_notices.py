@@ -22,9 +22,7 @@ MORNING = dt.datetime(2026, 12, 1, 10, 0, tzinfo=JST)
 
 @pytest_asyncio.fixture
 async def desk(tmp_path: Path, knowledge: Knowledge) -> AsyncIterator[Console]:
-    settings = dataclasses.replace(
-        settings_for(tmp_path / "bot.db"), notify_approval_threshold=2
-    )
+    settings = dataclasses.replace(settings_for(tmp_path / "bot.db"), notify_approval_threshold=2)
     async with running_console(settings, knowledge) as running:
         running.freeze(MORNING)
         yield running
@@ -119,9 +117,7 @@ async def test_urgent_disaster_notices_from_the_disaster_department_need_no_appr
         await desk.citizen_says(f"v{i}", "防災のお知らせがほしい", "東光")
     await desk.add_staff("bousai", departments=["dept.disaster"])
     client = await desk.login("bousai")
-    created = await _compose(
-        client, topic="disaster", area="toko", text_ja="避難指示", urgent="1"
-    )
+    created = await _compose(client, topic="disaster", area="toko", text_ja="避難指示", urgent="1")
     notice_id = int(created.headers["location"].split("/")[-1].split("?")[0])
     progress = await _until_done(client, notice_id)
     assert progress["counts"] == {"sent": 3}
@@ -155,7 +151,8 @@ async def test_another_system_sends_with_its_api_token(desk: Console) -> None:
     refused = await client.post("/api/notices", json=body, headers={"Authorization": "Bearer x"})
     assert refused.status_code == 401
     bad = await client.post(
-        "/api/notices", json={**body, "topic": "weather"},
+        "/api/notices",
+        json={**body, "topic": "weather"},
         headers={"Authorization": f"Bearer {token}"},
     )
     assert bad.status_code == 422
