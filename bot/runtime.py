@@ -13,11 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-
-from telegram import Bot
 
 from bot.channels.base import Channel
 from bot.channels.line import LineChannel
@@ -112,13 +110,8 @@ def compose(
         attachments=attachments,
         channels=channels,
         owns_store=owns_store,
-        notifications=build_notifications(settings, store, clock, _telegram_bot(channels)),
+        notifications=build_notifications(settings, store, clock),
     )
-
-
-def _telegram_bot(channels: dict[str, Channel]) -> Callable[[], Awaitable[Bot]] | None:
-    telegram = channels.get("telegram")
-    return telegram.ready if isinstance(telegram, TelegramChannel) else None
 
 
 async def sweep_flows(engine: Engine, interval: float = FLOW_SWEEP_SECONDS) -> None:

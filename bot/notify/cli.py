@@ -16,9 +16,6 @@ import argparse
 import json
 from typing import TextIO
 
-from telegram import Bot
-
-from bot.channels.telegram.channel import make_bot
 from bot.clock import SystemClock
 from bot.notify.service import Author, NoticeError, notify_repo
 from bot.notify.tokens import new_token, token_hash
@@ -55,20 +52,7 @@ async def run(args: argparse.Namespace, out: TextIO) -> int:
     settings = Settings.from_env()
     await migrate(settings.database_url)
     store = create_store(settings.database_url)
-    bot: Bot | None = make_bot(settings) if settings.telegram_enabled else None
-
-    opened: list[Bot] = []
-
-    async def ready() -> Bot:
-        assert bot is not None
-        if not opened:
-            await bot.initialize()
-            opened.append(bot)
-        return bot
-
-    notifications = build_notifications(
-        settings, store, SystemClock(), ready if bot is not None else None
-    )
+    notifications = build_notifications(settings, store, SystemClock())
     try:
         if args.notify_command == "token":
             return await _token(args, notifications, out)
@@ -88,8 +72,7 @@ async def run(args: argparse.Namespace, out: TextIO) -> int:
             out.write(f"delivered {worked} notices\n")
         return 0
     finally:
-        for started in opened:
-            await started.shutdown()
+        await notifications.close()
         await store.close()
 
 

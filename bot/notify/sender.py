@@ -80,6 +80,13 @@ class NoticeSender:
         self._chats = ChatGate(self.limits.telegram_per_chat)
         self._wake = asyncio.Event()
 
+    def set_limits(self, limits: SenderLimits) -> None:
+        """Use other limits from now on (load measurements lift the platforms' limits)."""
+        self.limits = limits
+        self._line_pace = Pace(limits.line_rate)
+        self._telegram_pace = Pace(limits.telegram_rate)
+        self._chats = ChatGate(limits.telegram_per_chat)
+
     def wake(self) -> None:
         """Look for work now instead of at the next poll."""
         self._wake.set()

@@ -24,6 +24,7 @@ from linebot.v3.messaging import (
 )
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.request import HTTPXRequest
 
 from bot.channels.line.channel import configuration, split_text
 from bot.errors import ChannelError
@@ -106,9 +107,23 @@ class LineMulticast:
             raise SendFailure(f"LINE {type(exc).__name__}") from exc
 
 
+def notice_bot(settings: Settings, pool: int = 8) -> Bot:
+    """A Bot client of its own for notices, with ``pool`` connections.
+
+    PTB's default client keeps one connection; sharing the chat's would queue every reply
+    behind a large notice.
+    """
+    token = settings.telegram_token.get() if settings.telegram_token else ""
+    base = settings.telegram_api_base
+    head, sep, tail = base.rpartition("/bot")
+    files = f"{head}/file/bot{tail}" if sep else f"{base}/file"
+    request = HTTPXRequest(connection_pool_size=pool, pool_timeout=30.0)
+    return Bot(token, base_url=base, base_file_url=files, request=request)
+
+
 @dataclass
 class TelegramSend:
-    """``sendMessage`` to one chat, with the bot the Telegram channel (or the CLI) opened."""
+    """``sendMessage`` to one chat, with a bot client returned (started) by ``bot``."""
 
     bot: Callable[[], Awaitable[Bot]]
 

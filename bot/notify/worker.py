@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from telegram import Bot
@@ -19,7 +18,7 @@ from bot.clock import Clock
 from bot.notify.reminders import plan_reminders
 from bot.notify.sender import NoticeSender, SenderLimits
 from bot.notify.service import NoticeService
-from bot.notify.transports import LineMulticast, TelegramSend, Transports
+from bot.notify.transports import LineMulticast, TelegramSend, Transports, notice_bot
 from bot.settings import Settings
 from bot.storage.base import Store
 from knowledge.notify import shipped_notify
@@ -38,6 +37,7 @@ class Notifications:
     sender: NoticeSender
     transports: Transports
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
+    _bots: list[Bot] = field(default_factory=list, repr=False)  # started Telegram clients
 
     async def plan(self) -> int:
         """Queue the garbage reminders due now (idempotent)."""
@@ -52,6 +52,9 @@ class Notifications:
     async def close(self) -> None:
         if self.transports.line is not None:
             await self.transports.line.stop()
+        for bot in self._bots:
+            await bot.shutdown()
+        self._bots.clear()
 
     async def start(self, poll: float = POLL_SECONDS) -> None:
         """Open the clients and run the sender until :meth:`stop`."""
@@ -73,14 +76,26 @@ def build_notifications(
     settings: Settings,
     store: Store,
     clock: Clock,
-    telegram: Callable[[], Awaitable[Bot]] | None = None,
     limits: SenderLimits | None = None,
 ) -> Notifications:
-    """Wire the service and the sender; ``telegram`` returns the started bot, when there is one."""
+    """Wire the service and the sender (Telegram through a client of its own)."""
     notify = shipped_notify()
+    limits = limits or SenderLimits()
+    bots: list[Bot] = []
+    client = None
+    if settings.telegram_enabled:
+        client = notice_bot(settings, limits.telegram_concurrency)
+
+    async def telegram() -> Bot:
+        assert client is not None
+        if not bots:
+            await client.initialize()
+            bots.append(client)
+        return client
+
     transports = Transports(
         line=LineMulticast(settings) if settings.line_enabled else None,
-        telegram=TelegramSend(telegram) if telegram is not None else None,
+        telegram=TelegramSend(telegram) if client is not None else None,
     )
     sender = NoticeSender(
         store, clock, notify, transports, quiet=settings.notify_quiet_hours, limits=limits
@@ -93,4 +108,4 @@ def build_notifications(
         threshold=settings.notify_approval_threshold,
         wake=sender.wake,
     )
-    return Notifications(settings, service, sender, transports)
+    return Notifications(settings, service, sender, transports, _bots=bots)

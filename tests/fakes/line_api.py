@@ -75,6 +75,7 @@ class FakeLineApi:
     rate_limit: float | None = None  # multicast calls per second before 429; None: no limit
     keep_calls: bool = True  # False: count multicast recipients only (load tests)
     multicast_recipients: int = 0  # user ids in accepted multicasts
+    throttled: int = 0  # multicasts answered 429 by the rate limit
     _recent: deque[float] = field(default_factory=deque)
 
     def __post_init__(self) -> None:
@@ -217,6 +218,7 @@ class FakeLineApi:
         if refused is not None:
             return refused
         if self._over_rate():
+            self.throttled += 1
             return self._error(call, 429, "The API rate limit has been exceeded.")
         key = call.retry_key
         if key is not None and key in self._retry_keys:

@@ -87,6 +87,7 @@ class FakeTelegram:
     rate_limit: float | None = None  # sendMessage calls per second overall before 429
     keep_calls: bool = True  # False: count sendMessage only (load tests)
     sent_count: int = 0  # sendMessage calls answered ok
+    throttled: int = 0  # sendMessage calls answered 429 by the rate limit
 
     def __post_init__(self) -> None:
         self._failures: dict[str, _Failure] = {}
@@ -225,6 +226,7 @@ class FakeTelegram:
             self._recent.popleft()
         last = self._per_chat.get(chat_id)
         if len(self._recent) >= self.rate_limit or (last is not None and now - last < 1.0):
+            self.throttled += 1
             raise _Refused(429, _DESCRIPTIONS[429], {"retry_after": 1})
         self._recent.append(now)
         self._per_chat[chat_id] = now
