@@ -162,6 +162,10 @@ class NoticeSender:
                 )
                 logger.info("notice %s: paused for quiet hours", notice.id)
                 return False
+            if not notice.urgent and await repo.urgent_waiting(now):
+                await repo.update_notice(notice.id, release_lease=True, expect=["sending"])
+                logger.info("notice %s: paused for an urgent notice", notice.id)
+                return False  # run_due claims the urgent one first, then this one again
             lease = now + _seconds(self.limits.lease_seconds)
             if await repo.renew_lease(notice.id, self.owner, lease):
                 return True

@@ -141,6 +141,10 @@ class NotifyRepo(Protocol):
         """Take one due notice (queued or sending, lease free) for this sender."""
         ...
 
+    async def urgent_waiting(self, now: dt.datetime) -> bool:
+        """Whether an urgent notice is due and nobody is sending it."""
+        ...
+
     async def renew_lease(self, notice_id: int, owner: str, lease_until: dt.datetime) -> bool:
         """Extend this sender's lease; ``False`` if it is lost or the notice was cancelled."""
         ...

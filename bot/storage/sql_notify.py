@@ -252,6 +252,19 @@ class SqlNotifyRepo(SqlRepo):
             return None  # another sender was quicker
         return await self.get_notice(int(candidate))
 
+    async def urgent_waiting(self, now: dt.datetime) -> bool:
+        found = await self._session.scalar(
+            select(NotifyNotice.id)
+            .where(
+                NotifyNotice.urgent.is_(True),
+                NotifyNotice.status.in_(_DUE),
+                NotifyNotice.not_before <= now,
+                or_(NotifyNotice.lease_until.is_(None), NotifyNotice.lease_until < now),
+            )
+            .limit(1)
+        )
+        return found is not None
+
     async def renew_lease(self, notice_id: int, owner: str, lease_until: dt.datetime) -> bool:
         result = await self._session.execute(
             update(NotifyNotice)

@@ -195,6 +195,25 @@ async def test_a_sender_killed_mid_send_is_resumed_without_duplicates(world: Wor
     assert await _report(world, notice.id) == {"sent": 1200}
 
 
+async def test_an_urgent_notice_overtakes_a_large_send_in_progress(world: World) -> None:
+    await bulk_subscribe(world.store, "line", [f"U{n:05d}" for n in range(1500)], "events")
+    await subscribe(world.store, "line", "U-disaster", "disaster", "toko")
+    async with platforms(world.url) as p:
+        service = p.service(world.store, world.clock, None, threshold=5000)
+        await service.create(NoticeDraft("events", (), "冬まつりのお知らせ"), CLERK)
+        p.line.hold("multicast")
+        sending = asyncio.create_task(p.sender(world.store, world.clock, None).run_due())
+        await p.line.arrived("multicast")
+        urgent = NoticeDraft("disaster", ("toko",), "避難指示", urgent=True)
+        await service.create(urgent, CLERK)
+        p.line.release()
+        await sending
+        firsts = [t.split("\n")[0] for t in p.line.texts("multicast")]
+        winter = "冬まつりのお知らせ"
+        assert firsts == [winter, "避難指示", winter, winter]
+        assert len(set(p.line.recipients())) == 1501
+
+
 async def test_the_web_chat_history_shows_a_missed_notice(world: World) -> None:
     await world.engine.handle(Incoming("web", "visitor-9", "除雪のお知らせがほしい"))
     await world.engine.handle(Incoming("web", "visitor-9", "東光"))
