@@ -27,6 +27,7 @@ from bot.channels.web.api import WebChannel, WebChat
 from bot.clock import Clock
 from bot.knowledge_service import Knowledge
 from bot.metrics import CONTENT_TYPE
+from bot.notify import api as notify_api
 from bot.runtime import Runtime, compose, running
 from bot.settings import Settings
 from bot.staff import routes as staff_routes
@@ -152,6 +153,7 @@ def _routes(runtime: Runtime) -> list[BaseRoute]:
         *web_photo.routes(web),
         *staff_routes.ROUTES,
         *stats_routes.routes(published(runtime)),
+        *notify_api.routes(runtime.notifications.service if runtime.notifications else None),
     ]
 
 
@@ -180,6 +182,7 @@ def console_services(runtime: Runtime) -> Console:
         applications=runtime.applications,
         attachments=runtime.attachments,
         knowledge_loop=runtime.knowledge_loop,
+        notifications=runtime.notifications,
     )
 
 

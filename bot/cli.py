@@ -9,6 +9,7 @@ citybot kb export DIR             the shipped YAML with the city's edits, same l
 citybot staff add USERNAME --role admin|staff --dept dept.x [--dept …] [--name NAME]
 citybot staff disable|reset-password USERNAME;  citybot staff list
 citybot purge [--older-than DAYS] [--apply]   delete applications past retention (dry run)
+citybot notify send|due|token …   notices by topic and area (see bot/notify/cli.py)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.errors import CityBotError
+from bot.notify import cli as notify_cli
 
 if TYPE_CHECKING:
     from bot.knowledge_service import Knowledge
@@ -95,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
         "--older-than", type=int, metavar="DAYS", help="default: CITYBOT_RETENTION_DAYS (365)"
     )
     purge.add_argument("--apply", action="store_true", help="delete (default: only count)")
+    notify_cli.add_parser(sub)
     return parser
 
 
@@ -113,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _kb_check(args, sys.stdout)
         if args.command == "staff":
             return asyncio.run(_staff(args))
+        if args.command == "notify":
+            return asyncio.run(notify_cli.run(args, sys.stdout))
         if args.command == "purge":
             return asyncio.run(_purge(args, sys.stdout))
         if args.command == "db":

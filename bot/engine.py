@@ -80,6 +80,8 @@ _SLASH_COMMANDS = {
     "/lang": "lang",
     "/lang ja": "lang:ja",
     "/lang en": "lang:en",
+    "/subscribe": "subscribe",
+    "/stop": "stop",
 }
 
 

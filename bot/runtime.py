@@ -30,6 +30,7 @@ from bot.knowledge_loop.inquiries import InquiryLog
 from bot.knowledge_loop.service import KnowledgeLoop
 from bot.knowledge_service import Knowledge
 from bot.metrics import Metrics
+from bot.notify.worker import Notifications, build_notifications
 from bot.procedures.applications import ApplicationService
 from bot.procedures.attachments import AttachmentStore
 from bot.settings import Settings
@@ -60,6 +61,7 @@ class Runtime:
     metrics: Metrics = field(default_factory=Metrics)  # one registry per app: GET /metrics
     channels: dict[str, Channel] = field(default_factory=dict)
     owns_store: bool = True  # migrated at start and closed at stop
+    notifications: Notifications | None = None  # notices by topic and area, and their sender
 
 
 def build_channels(settings: Settings) -> dict[str, Channel]:
@@ -133,6 +135,7 @@ def compose(
         metrics=metrics,
         channels=channels,
         owns_store=owns_store,
+        notifications=build_notifications(settings, store, clock),
     )
 
 
@@ -163,6 +166,8 @@ async def running(runtime: Runtime) -> AsyncIterator[Runtime]:
         for line in runtime.settings.channel_report():
             logger.warning("channel %s", line)
         runtime.delivery.start()
+        if runtime.notifications is not None:
+            await runtime.notifications.start()
         resumed = await runtime.inbox.resume()
         if resumed:
             logger.warning("processed %d webhook events left over from the last run", resumed)
@@ -178,6 +183,8 @@ async def running(runtime: Runtime) -> AsyncIterator[Runtime]:
                     await task
     finally:
         runtime.events.close()  # open console event streams end, so shutdown does not wait
+        if runtime.notifications is not None:
+            await runtime.notifications.stop()
         await runtime.inbox.drain()
         await runtime.delivery.stop()
         for channel in reversed(started):

@@ -23,6 +23,8 @@ A bad setting stops start-up with a message naming the variable. Secrets are wra
 | CITYBOT_ATTACHMENTS_MAX_MB | 10 (largest photo accepted) |
 | CITYBOT_RETENTION_DAYS | 365 (``citybot purge`` deletes older applications) |
 | CITYBOT_LOG_FORMAT | ``text`` (or ``json``: one JSON object per line) |
+| CITYBOT_NOTIFY_QUIET_HOURS | ``21:00-07:00`` local (empty: off); urgent notices ignore it |
+| CITYBOT_NOTIFY_APPROVAL_THRESHOLD | 100 (sends to more people need a second member of staff) |
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from pathlib import Path
 
 from bot.errors import SettingsError
 from bot.handoff.office_hours import OfficeHours, parse_office_hours
+from bot.notify.quiet import QuietHours, parse_quiet_hours
 from bot.procedures.attachments import DEFAULT_MAX_BYTES
 from bot.storage.db import default_database_url
 
@@ -166,6 +169,8 @@ class Settings:
     def index_cache_dir(self) -> Path | None:
         """Where the built matcher is kept between starts (``var/cache``)."""
         return self.var_dir / "cache" if self.var_dir is not None else None
+    notify_quiet_hours: QuietHours | None = field(default_factory=lambda: parse_quiet_hours(None))
+    notify_approval_threshold: int = 100
 
     @property
     def line_enabled(self) -> bool:
@@ -283,4 +288,8 @@ class Settings:
                 get("CITYBOT_TIMEZONE"),
                 get("CITYBOT_EXTRA_CLOSED_DATES"),
             ),
+            notify_quiet_hours=parse_quiet_hours(
+                merged.get("CITYBOT_NOTIFY_QUIET_HOURS"), get("CITYBOT_TIMEZONE")
+            ),
+            notify_approval_threshold=_positive("CITYBOT_NOTIFY_APPROVAL_THRESHOLD", get, 100),
         )

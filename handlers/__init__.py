@@ -38,11 +38,13 @@ def default_handlers(
     from handlers.privacy import DeleteDataHandler
     from handlers.procedure import ProcedureHandler
     from handlers.status import StatusHandler
+    from handlers.subscribe import SubscribeHandler
 
     clock = services.clock if services is not None else availability.clock
     procedures: list[Handler] = []
     if services is not None:
         procedures = [
+            SubscribeHandler(services),
             DeleteDataHandler(),
             StatusHandler(services),
             ProcedureHandler(services, availability),

@@ -10,7 +10,7 @@ reported so that the maintainer can reword, merge or add keywords.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.errors import KnowledgeError
@@ -19,6 +19,7 @@ from intents.matcher import Matcher
 from knowledge.documents import entry_documents
 from knowledge.flows import load_flows
 from knowledge.loader import KnowledgeBase, load_knowledge
+from knowledge.notify import load_notify
 from knowledge.system import SystemTexts, load_system
 
 
@@ -37,6 +38,7 @@ class Report:
     system: SystemTexts | None
     errors: list[str]
     collisions: list[Collision]
+    data_review: list[str] = field(default_factory=list)  # sample data awaiting staff
 
     @property
     def ok(self) -> bool:
@@ -77,11 +79,16 @@ def check(
             load_flows(kb=kb)
         except KnowledgeError as exc:
             errors.extend(str(p) for p in exc.problems)
+    try:  # notification topics, SAMPLE districts and garbage calendars
+        review = load_notify().review_items()
+    except KnowledgeError as exc:
+        errors.extend(str(p) for p in exc.problems)
+        review = []
     found: list[Collision] = []
     if kb is not None and collisions:
         groups = system.synonym_groups if system else ()
         found = find_collisions(kb, Synonyms(groups))
-    return Report(kb, system, errors, found)
+    return Report(kb, system, errors, found, review)
 
 
 def format_report(
@@ -103,6 +110,9 @@ def format_report(
         for e in (kb.needing_review() if kb is not None else [])
     }
     left = {entry_id: items for entry_id, items in left.items() if items}
+    if review:
+        for item in report.data_review:
+            yield f"REVIEW {item}"
     if kb is not None and review:
         for entry_id, items in left.items():
             yield f"REVIEW {entry_id} ({kb.files[entry_id]}): " + " / ".join(items)

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from bot.handoff.escalation import EscalationService
     from bot.knowledge_loop.service import KnowledgeLoop
     from bot.knowledge_service import Knowledge
+    from bot.notify.worker import Notifications
     from bot.procedures.applications import ApplicationService
     from bot.procedures.attachments import AttachmentStore
     from bot.settings import Settings
@@ -34,3 +35,4 @@ class Console:
     applications: ApplicationService
     attachments: AttachmentStore
     knowledge_loop: KnowledgeLoop | None = None
+    notifications: Notifications | None = None

@@ -12,6 +12,7 @@
     GET  /staff/knowledge/flows?q=       guided procedures' texts, searchable (flow_texts.py)
     GET  /staff/applications, /staff/applications/{id}, /staff/applications.csv
     POST /staff/applications/{id}/{status|note};  GET /staff/attachments/{token}
+    GET  /staff/notices, /staff/notices/{id};  POST /staff/notices[/preview|/{id}/approve|cancel]
 
 Everything except the login form and the static files needs a signed-in member of staff;
 every POST needs the session's CSRF token.
@@ -31,6 +32,7 @@ from bot.staff import (
     inquiry_pages,
     knowledge_pages,
     login,
+    notices,
     pages,
 )
 from bot.staff.events import events
@@ -39,6 +41,7 @@ from bot.staff.http import console, redirect, static
 _ESC = "/staff/escalations/{escalation_id:int}"
 _APP = "/staff/applications/{application_id:int}"
 _KB = "/staff/knowledge/entry/{entry_id}"
+_NOTICE = "/staff/notices/{notice_id:int}"
 
 
 async def _root(request: Request) -> Response:
@@ -91,6 +94,13 @@ ROUTES: list[BaseRoute] = [
     Route(f"{_KB}/conflict", console(knowledge_pages.conflict), methods=["POST"]),
     Route("/staff/knowledge/unanswered", console(inquiry_pages.unanswered), methods=["GET"]),
     Route("/staff/knowledge/unanswered", console(inquiry_pages.act), methods=["POST"]),
+    Route("/staff/notices", console(notices.list_page), methods=["GET"]),
+    Route("/staff/notices", console(notices.create), methods=["POST"]),
+    Route("/staff/notices/preview", console(notices.preview), methods=["POST"]),
+    Route(_NOTICE, console(notices.detail_page), methods=["GET"]),
+    Route(f"{_NOTICE}/approve", console(notices.approve), methods=["POST"]),
+    Route(f"{_NOTICE}/cancel", console(notices.cancel), methods=["POST"]),
+    Route("/staff/api/notices/{notice_id:int}", console(notices.progress_api), methods=["GET"]),
 ]
 
 PUBLIC = {"/staff", "/staff/login", "/staff/static/{name}"}  # reachable without signing in

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from bot.clock import Clock
 from bot.storage.base_applications import ApplicationRepo, AttachmentRepo
 from bot.storage.base_knowledge import InquiryRepo, KnowledgeEditRepo
+from bot.storage.base_notify import NotifyRepo
 from bot.storage.base_ops import BacklogRepo, LoginFailureRepo
 from bot.storage.base_staff import (
     AuditRepo,
@@ -273,6 +274,7 @@ class Unit:
     stats: StatsRepo
     backlog: BacklogRepo
     login_failures: LoginFailureRepo
+    notify: NotifyRepo
 
 
 class Store(Protocol):

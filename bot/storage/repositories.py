@@ -56,6 +56,7 @@ from bot.storage.sql_applications import SqlApplicationRepo, SqlAttachmentRepo
 from bot.storage.sql_base import SqlRepo, insert_for, load
 from bot.storage.sql_delivery import SqlOutboxRepo, SqlWebhookEventRepo
 from bot.storage.sql_knowledge import SqlInquiryRepo, SqlKnowledgeEditRepo
+from bot.storage.sql_notify import SqlNotifyRepo
 from bot.storage.sql_ops import SqlBacklogRepo, SqlLoginFailureRepo
 from bot.storage.sql_queue import SqlEscalationRepo, SqlNoteRepo
 from bot.storage.sql_staff import SqlAuditRepo, SqlDraftRepo, SqlSessionRepo, SqlStaffRepo
@@ -102,6 +103,7 @@ def sql_unit(session: AsyncSession, clock: Clock) -> Unit:
         stats=SqlStatsRepo(session),
         backlog=SqlBacklogRepo(session, clock),
         login_failures=SqlLoginFailureRepo(session, clock),
+        notify=SqlNotifyRepo(session, clock),
     )
 
 

@@ -7,9 +7,14 @@
         assert fake.texts("reply") == [...]
         fake.put_content("5001", PNG)             # what GET /v2/bot/message/5001/content serves
         fake.hold("message_content")              # downloads wait until fake.release()
+        fake.fail("multicast", 429, times=2)      # LINE's rate limit, twice
+        fake.recipients()                         # user ids of accepted multicasts, in order
+        FakeLineApi(rate_limit=200)               # 429 beyond 200 calls a second
 
 Like LINE it refuses a wrong bearer token (401), a reply token used twice (400) and a push
-whose ``X-Line-Retry-Key`` was accepted before (409).
+or multicast whose ``X-Line-Retry-Key`` was accepted before (409). A multicast's key counts
+as accepted when the request arrives, so a sender that dies while waiting for the answer and
+repeats the batch under the same key is answered 409, as LINE does.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +72,11 @@ class FakeLineApi:
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _contents: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     _held: dict[str, tuple[asyncio.Event, asyncio.Event]] = field(default_factory=dict)
+    rate_limit: float | None = None  # multicast calls per second before 429; None: no limit
+    keep_calls: bool = True  # False: count multicast recipients only (load tests)
+    multicast_recipients: int = 0  # user ids in accepted multicasts
+    throttled: int = 0  # multicasts answered 429 by the rate limit
+    _recent: deque[float] = field(default_factory=deque)
 
     def __post_init__(self) -> None:
         self.app = Starlette(
@@ -76,6 +88,7 @@ class FakeLineApi:
                 ),
                 Route("/v2/bot/message/reply", self._reply, methods=["POST"]),
                 Route("/v2/bot/message/push", self._push, methods=["POST"]),
+                Route("/v2/bot/message/multicast", self._multicast, methods=["POST"]),
                 Route("/v2/bot/info", self._info, methods=["GET"]),
                 Route("/v2/bot/richmenu", self._richmenu, methods=["POST"]),
                 Route("/v2/bot/richmenu/{menu_id}", self._delete, methods=["DELETE"]),
@@ -124,6 +137,10 @@ class FakeLineApi:
             for c in self.calls
             if c.status < 300 and (endpoint is None or c.endpoint == endpoint)
         ]
+
+    def recipients(self) -> list[str]:
+        """Every user id of every accepted multicast, in order (repeats show duplicates)."""
+        return [str(u) for c in self.accepted("multicast") for u in c.body.get("to", [])]
 
     def texts(self, endpoint: str | None = None) -> list[str]:
         """The texts of all messages accepted (by reply and push, or by one of them)."""
@@ -181,6 +198,40 @@ class FakeLineApi:
         if key is not None:
             self._retry_keys.add(key)
         return self._sent(call)
+
+    def _over_rate(self) -> bool:
+        if not self.rate_limit:
+            return False
+        now = time.monotonic()
+        while self._recent and now - self._recent[0] > 1.0:
+            self._recent.popleft()
+        if len(self._recent) >= self.rate_limit:
+            return True
+        self._recent.append(now)
+        return False
+
+    async def _multicast(self, request: Request) -> Response:
+        call = await self._record(request, "multicast")
+        if not self.keep_calls:
+            self.calls.pop()
+        refused = self._refuse(call)
+        if refused is not None:
+            return refused
+        if self._over_rate():
+            self.throttled += 1
+            return self._error(call, 429, "The API rate limit has been exceeded.")
+        key = call.retry_key
+        if key is not None and key in self._retry_keys:
+            return self._error(call, 409, "The retry key is already accepted")
+        if key is not None:
+            self._retry_keys.add(key)
+        held = self._held.get("multicast")
+        if held is not None:
+            arrived, released = held
+            arrived.set()
+            await released.wait()
+        self.multicast_recipients += len(call.body.get("to", []))
+        return JSONResponse({})
 
     async def _message_content(self, request: Request) -> Response:
         call = await self._record(request, "message_content")

@@ -7,6 +7,8 @@
         [call] = await fake.wait_for("sendMessage")
         call.params["text"], call.params["reply_markup"]
         fake.put_file("AgACphoto", PNG)          # getFile + GET /file/bot<token>/<path> serve it
+        fake.block(7000000001)                   # that user blocked the bot: 403
+        FakeTelegram(rate_limit=30)              # 429 beyond 30 messages a second, 1/s per chat
 
 python-telegram-bot posts form-encoded parameters; nested objects (``reply_markup``,
 ``allowed_updates``) arrive as JSON strings and are decoded here. JSON bodies are accepted too.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -48,10 +51,13 @@ _DESCRIPTIONS = {
 class _Refused(Exception):
     """Raised by an API method to answer an error (``ok: false``)."""
 
-    def __init__(self, status: int, description: str) -> None:
+    def __init__(
+        self, status: int, description: str, parameters: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
+        self.parameters = parameters
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,10 @@ class FakeTelegram:
     base_url: str = ""  # where it is served, once it is
     calls: list[Call] = field(default_factory=list)
     poll_wait: float = 0.2  # how long an empty getUpdates waits before answering []
+    rate_limit: float | None = None  # sendMessage calls per second overall before 429
+    keep_calls: bool = True  # False: count sendMessage only (load tests)
+    sent_count: int = 0  # sendMessage calls answered ok
+    throttled: int = 0  # sendMessage calls answered 429 by the rate limit
 
     def __post_init__(self) -> None:
         self._failures: dict[str, _Failure] = {}
@@ -87,6 +97,9 @@ class FakeTelegram:
         self._message_id = 0
         self._webhook_url = ""
         self._files: dict[str, bytes] = {}  # file_id -> bytes
+        self._blocked: set[int] = set()
+        self._recent: deque[float] = deque()
+        self._per_chat: dict[int, float] = {}
         self.app = Starlette(
             routes=[
                 Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"]),
@@ -115,6 +128,10 @@ class FakeTelegram:
         if status == 429 and retry_after is None:
             retry_after = 1
         self._failures[method] = _Failure(status, times, retry_after)
+
+    def block(self, chat_id: int) -> None:
+        """That user blocked the bot: sendMessage to them answers 403."""
+        self._blocked.add(chat_id)
 
     def put_update(self, update: dict[str, Any]) -> None:
         """Queue an update for getUpdates."""
@@ -165,7 +182,11 @@ class FakeTelegram:
             try:
                 response = JSONResponse({"ok": True, "result": await handler(params)})
             except _Refused as refused:
-                response = _error(refused.status, refused.description)
+                response = _error(refused.status, refused.description, refused.parameters)
+        if method == "sendMessage" and response.status_code == 200:
+            self.sent_count += 1
+        if not self.keep_calls and method == "sendMessage":
+            return response
         async with self._called:
             self.calls.append(Call(method, params, ok=response.status_code == 200))
             self._called.notify_all()
@@ -197,9 +218,25 @@ class FakeTelegram:
     async def _api_getMe(self, params: dict[str, Any]) -> Any:
         return BOT_USER
 
+    def _throttle(self, chat_id: int) -> None:
+        if not self.rate_limit:
+            return
+        now = time.monotonic()
+        while self._recent and now - self._recent[0] > 1.0:
+            self._recent.popleft()
+        last = self._per_chat.get(chat_id)
+        if len(self._recent) >= self.rate_limit or (last is not None and now - last < 1.0):
+            self.throttled += 1
+            raise _Refused(429, _DESCRIPTIONS[429], {"retry_after": 1})
+        self._recent.append(now)
+        self._per_chat[chat_id] = now
+
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
-        self._message_id += 1
         chat_id = int(params["chat_id"])
+        if chat_id in self._blocked:
+            raise _Refused(403, _DESCRIPTIONS[403])
+        self._throttle(chat_id)
+        self._message_id += 1
         return {
             "message_id": self._message_id,
             "date": int(time.time()),

@@ -18,7 +18,11 @@ def _routes(method: str) -> list[str]:
     for route in ROUTES:
         path = getattr(route, "path", "")
         if method in (getattr(route, "methods", None) or set()) and path not in PUBLIC:
-            for name, value in (("{escalation_id:int}", "1"), ("{application_id:int}", "1")):
+            for name, value in (
+                ("{escalation_id:int}", "1"),
+                ("{application_id:int}", "1"),
+                ("{notice_id:int}", "1"),
+            ):
                 path = path.replace(name, value)
             paths.append(path.replace("{token}", "token"))
     return paths

@@ -36,6 +36,11 @@ LATER_TABLES = {
     "knowledge_review_checks",
     "inquiry_outcomes",
     "login_failures",
+    "notify_areas",
+    "notify_subscriptions",
+    "notify_notices",
+    "notify_deliveries",
+    "notify_tokens",
 }
 
 # The outbox as revision 0001 made it (the models have a column more by now).
