@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from intents.analyzer import Analysis, Analyzer, Synonyms
+from intents.analyzer import Analysis, Analyzer, Synonyms, Vocabulary
+from intents.calibration import Calibration
 from intents.index import Field, FloatArray, TermIndex, char_ngrams
 
 
@@ -35,12 +36,22 @@ class Document:
     keywords: tuple[str, ...] = ()
     body: str = ""
     prior: float = 1.0  # multiplies the score: < 1 for entries that should rarely win
+    related: tuple[str, ...] = ()  # ids of entries of the same topic (FAQ <-> procedure guide)
 
 
 @dataclass(frozen=True)
 class Candidate:
+    """One ranked entry.
+
+    ``score`` ranks (the fused retrieval score, 0..1). ``confidence`` is set on the top candidate
+    only: the calibrated probability that it is the right entry (None without a calibration).
+    ``related`` names the other returned candidates that belong to this one's topic.
+    """
+
     entry_id: str
     score: float
+    confidence: float | None = None
+    related: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,10 @@ class MatchWeights:
     scorer: str = "ratio"
     reading_body: bool = True
     word_body: bool = True
+    expansion: float = 0.5  # weight of vocabulary expansions (逃げる -> 避難) against query words
+    use_expansion: bool = True
+    use_calibration: bool = True
+    max_postings: int = 4000  # per term and query, heaviest first (0: all)
 
 
 _SCORERS: dict[str, Any] = {
@@ -121,6 +136,8 @@ class Matcher:
     fuzzy_english: _FuzzyTable
     priors: FloatArray
     weights: MatchWeights = field(default_factory=MatchWeights)
+    neighbours: dict[int, frozenset[int]] = field(default_factory=dict)
+    calibration: Calibration | None = None
 
     @classmethod
     def build(
@@ -128,9 +145,11 @@ class Matcher:
         documents: Sequence[Document],
         synonyms: Synonyms | None = None,
         weights: MatchWeights | None = None,
+        vocabulary: Vocabulary | None = None,
+        calibration: Calibration | None = None,
     ) -> Matcher:
         weights = weights or MatchWeights()
-        analyzer = Analyzer(synonyms)
+        analyzer = Analyzer(synonyms, vocabulary)
         q_words: list[list[str]] = []
         a_words: list[list[str]] = []
         q_grams: list[list[str]] = []
@@ -166,6 +185,8 @@ class Matcher:
 
         return cls(
             ids=[d.id for d in documents],
+            neighbours=_neighbours(documents),
+            calibration=calibration or (Calibration.load() if weights.use_calibration else None),
             analyzer=analyzer,
             words=index(q_words, a_words if weights.word_body else [[] for _ in q_words]),
             readings=index(q_grams, a_grams if weights.reading_body else [[] for _ in q_grams]),
@@ -180,18 +201,29 @@ class Matcher:
         return len(self.ids)
 
     def rank(self, query: str, k: int = 3) -> list[Candidate]:
-        """The k best entries for a query, best first, each with a score in [0, 1]."""
+        """The k best entries for a query, best first, each with a score in [0, 1].
+
+        A message without content (はい, ありがとう, 👍) ranks nothing. The top candidate carries
+        the calibrated confidence and the returned candidates related to it.
+        """
+        return self.explain(query, k)[0]
+
+    def explain(self, query: str, k: int = 3) -> tuple[list[Candidate], dict[str, float]]:
+        """``rank``, plus the features the confidence was computed from."""
         if not self.ids:
-            return []
+            return [], {}
         analysis = self.analyzer.analyze(query)
+        if not analysis.content:
+            return [], {}
         retrieval, english_query = self._retrieve(analysis)
         if not retrieval.any():
-            return []
+            return [], {}
         w = self.weights
         n_candidates = min(max(w.candidates, k), len(self.ids))
         top = np.argpartition(-retrieval, n_candidates - 1)[:n_candidates]
         top = top[retrieval[top] > 0]
         scores = retrieval[top]
+        fuzzy = np.zeros(top.size, dtype=np.float32)
         reading_length = len(analysis.reading.replace(" ", ""))
         fuzzy_wanted = english_query or reading_length <= w.fuzzy_max_reading
         if w.use_fuzzy and top.size and fuzzy_wanted:
@@ -199,34 +231,76 @@ class Matcher:
             if english_query:
                 short = len(analysis.english) <= w.short_english
             else:
-                short = len(analysis.reading.replace(" ", "")) <= w.short_reading
+                short = reading_length <= w.short_reading
             lam = w.fuzzy_short if short else w.fuzzy_long
             scores = (1 - lam) * scores + lam * fuzzy
-        scores = scores * self.priors[top]
-        order = np.argsort(-scores, kind="stable")[:k]
-        return [
-            Candidate(self.ids[int(top[i])], float(min(1.0, max(0.0, scores[i])))) for i in order
+        scores = np.clip(scores * self.priors[top], 0.0, 1.0)
+        order = np.argsort(-scores, kind="stable")
+        docs = [int(top[i]) for i in order]
+        features = self._features(analysis, english_query, docs, scores[order], fuzzy[order])
+        confidence = self.calibration.probability(features) if self.calibration else None
+        shown = docs[:k]
+        ranked = [
+            Candidate(
+                self.ids[d],
+                float(scores[order[i]]),
+                confidence if i == 0 else None,
+                tuple(self.ids[o] for o in shown if o in self.neighbours.get(d, ())),
+            )
+            for i, d in enumerate(shown)
         ]
+        return ranked, features
+
+    def _features(
+        self,
+        analysis: Analysis,
+        english_query: bool,
+        docs: list[int],
+        scores: FloatArray,
+        fuzzy: FloatArray,
+    ) -> dict[str, float]:
+        best = docs[0]
+        related = self.neighbours.get(best, frozenset())
+        unrelated = [float(s) for d, s in zip(docs[1:], scores[1:], strict=True) if d not in related]
+        index, terms = (
+            (self.english, analysis.english) if english_query else (self.words, analysis.words)
+        )
+        found, missing = index.evidence(terms, best)
+        return {
+            "score": float(scores[0]),
+            "evidence": float(np.log1p(found)),
+            "missing": float(np.log1p(missing)),
+            "margin": float(scores[0]) - (unrelated[0] if unrelated else 0.0),
+            "margin_next": float(scores[0]) - (float(scores[1]) if len(docs) > 1 else 0.0),
+            "fuzzy": float(fuzzy[0]),
+            "length": float(np.log1p(len(analysis.words) + len(analysis.english))),
+            "related": float(len(docs) > 1 and docs[1] in related),
+            "english": float(english_query),
+        }
 
     def _retrieve(self, analysis: Analysis) -> tuple[FloatArray, bool]:
         """Fused, coverage-normalised retrieval scores for every document."""
         w = self.weights
         english_query = bool(analysis.english) and not analysis.words
         total = np.zeros(len(self.ids))
+        expansion = w.expansion if w.use_expansion else 0.0
+        cap = w.max_postings
+        english_extra = analysis.english_expanded if expansion else ()
         if english_query:
-            scores, ceiling = self.english.score(analysis.english)
+            scores, ceiling = self.english.score(analysis.english, english_extra, expansion, cap)
             return (scores / ceiling if ceiling else total), True
-        parts: list[tuple[float, TermIndex, list[str]]] = []
+        parts: list[tuple[float, TermIndex, list[str], tuple[str, ...]]] = []
         if w.use_words:
-            parts.append((w.word, self.words, list(analysis.words)))
+            extra = analysis.expanded if expansion else ()
+            parts.append((w.word, self.words, list(analysis.words), extra))
         if w.use_reading:
-            parts.append((w.reading, self.readings, char_ngrams(analysis.reading)))
-        parts.append((w.english, self.english, list(analysis.english)))
+            parts.append((w.reading, self.readings, char_ngrams(analysis.reading), ()))
+        parts.append((w.english, self.english, list(analysis.english), english_extra))
         used = 0.0
-        for weight, idx, terms in parts:
+        for weight, idx, terms, extra in parts:
             if not terms:
                 continue
-            scores, ceiling = idx.score(terms)
+            scores, ceiling = idx.score(terms, extra, expansion, cap)
             if ceiling:
                 total += weight * scores / ceiling
                 used += weight
@@ -238,3 +312,16 @@ class Matcher:
         if english_query:
             return self.fuzzy_english.best(" ".join(analysis.english), top, _SCORERS[w.scorer])
         return self.fuzzy.best(analysis.reading.replace(" ", ""), top, _SCORERS[w.scorer])
+
+
+def _neighbours(documents: Sequence[Document]) -> dict[int, frozenset[int]]:
+    """Entries of one topic: the ``related`` lists, read both ways."""
+    number = {d.id: i for i, d in enumerate(documents)}
+    pairs: dict[int, set[int]] = {}
+    for i, doc in enumerate(documents):
+        for other in doc.related:
+            j = number.get(other)
+            if j is not None and j != i:
+                pairs.setdefault(i, set()).add(j)
+                pairs.setdefault(j, set()).add(i)
+    return {i: frozenset(s) for i, s in pairs.items()}

@@ -27,6 +27,7 @@ def entry_document(entry: Entry) -> Document:
         keywords=tuple(entry.keywords),
         body="\n".join(body),
         prior=DEPARTMENT_PRIOR if entry.kind == "department" else 1.0,
+        related=tuple(entry.related),
     )
 
 
