@@ -20,7 +20,7 @@ CALIBRATION_FILE = Path(__file__).resolve().parent / "data" / "calibration.yaml"
 FEATURES: tuple[str, ...] = (
     "score",  # the fused, coverage-normalised score of the top candidate (0..1)
     "evidence",  # log(1 + IDF mass of the query's words found in the top entry): absolute
-    "missing",  # log(1 + IDF mass of the query's words the top entry lacks)
+    # "missing" (IDF mass of query words the entry lacks) was tried: it took a positive sign
     "margin",  # score of the top minus the best candidate not related to it
     "margin_next",  # score of the top minus the second candidate
     "fuzzy",  # similarity of the query to the top entry's questions (0..1)
