@@ -34,6 +34,7 @@ a an the of to for in on at by with from and or is are was were be been am do do
 i you we they he she it my your our their me us them this that these those what which who
 how when where why can could would should will shall may might must have has had get got
 please tell want need know about there here any some if so not no yes into out up just
+dispose disposal throw away rid
 s
 """
 
@@ -84,6 +85,11 @@ def stem_english(word: str) -> str:
         stemmer = snowballstemmer.stemmer("english")
         _stemmers.english = stemmer
     return str(stemmer.stemWord(word))
+
+
+def _plural(word: str) -> str:
+    """Without a stemmer: only a plural -s is dropped."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 @dataclass(frozen=True)
@@ -156,9 +162,13 @@ class Analyzer:
     """Sudachi-backed analysis; cheap to call, one instance per matcher."""
 
     def __init__(
-        self, synonyms: Synonyms | None = None, vocabulary: Vocabulary | None = None
+        self,
+        synonyms: Synonyms | None = None,
+        vocabulary: Vocabulary | None = None,
+        stemmer: bool = True,
     ) -> None:
         self.synonyms = synonyms or Synonyms()
+        self._stem = stem_english if stemmer else _plural
         vocabulary = vocabulary if vocabulary is not None else Vocabulary.load()
         # Written as people write them: analyze both sides once, as messages are analyzed.
         self._expand: dict[str, tuple[str, ...]] = {}
@@ -167,7 +177,7 @@ class Analyzer:
             for word in self._base(source).words:
                 self._expand[word] = self._expand.get(word, ()) + extra
         self._english = {
-            stem_english(k): tuple(stem_english(w) for w in v)
+            self._stem(k): tuple(self._stem(w) for w in v)
             for k, v in vocabulary.english.items()
         }
         social = {w for s in vocabulary.social for w in (*self._base(s).words, s)}
@@ -216,6 +226,6 @@ class Analyzer:
             reading.append(kana if kana != "きごう" else " ")
             self._add_word(morpheme, words)
         english = tuple(
-            stem_english(w) for w in ascii_words(cleaned) if w not in _EN_STOP and len(w) > 1
+            self._stem(w) for w in ascii_words(cleaned) if w not in _EN_STOP and len(w) > 1
         )
         return Analysis(tuple(words), fold_small_kana("".join(reading)), english)

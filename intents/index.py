@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,20 +91,19 @@ class TermIndex:
     def score(
         self,
         terms: Iterable[str],
-        extra: Iterable[str] = (),
-        extra_weight: float = 0.5,
+        extra: Mapping[str, float] | None = None,
         cap: int = 0,
     ) -> tuple[FloatArray, float]:
         """Scores of every document for a bag of query terms, and the best score possible.
 
-        Each distinct query term counts once; ``extra`` terms (expansions) count
-        ``extra_weight``. The best possible score (every term matched at saturation in every
+        Each distinct query term counts once; ``extra`` terms (expansions) count the weight
+        given with them. The best possible score (every term matched at saturation in every
         field) lets callers turn scores into a 0..1 coverage. ``cap`` > 0 reads at most that
         many postings per term, the heaviest first.
         """
         weighted = dict.fromkeys(terms, 1.0)
-        for term in extra:
-            weighted.setdefault(term, extra_weight)
+        for term, weight in (extra or {}).items():
+            weighted.setdefault(term, weight)
         ceiling = sum(w * self.idf(t) for t, w in weighted.items())
         ceiling *= (self._k1 + 1) * self._weight_sum
         ids: list[npt.NDArray[np.int32]] = []

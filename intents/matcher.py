@@ -25,6 +25,7 @@ from rapidfuzz import fuzz, process
 from intents.analyzer import Analysis, Analyzer, Synonyms, Vocabulary
 from intents.calibration import Calibration
 from intents.index import Field, FloatArray, TermIndex, char_ngrams
+from intents.vectors import DenseIndex, WordVectors
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,16 @@ class MatchWeights:
     word_body: bool = True
     expansion: float = 0.5  # weight of vocabulary expansions (逃げる -> 避難) against query words
     use_expansion: bool = True
+    use_stemmer: bool = True
     use_calibration: bool = True
     max_postings: int = 4000  # per term and query, heaviest first (0: all)
+    use_dense: bool = True  # chiVe embeddings of entries vs the query
+    dense: float = 0.3
+    dense_rerank: int = 200  # the dense channel re-ranks the lexical top N only
+    use_neighbours: bool = True  # query expansion with the nearest indexed words
+    neighbour_weight: float = 0.2
+    neighbour_count: int = 5
+    neighbour_threshold: float = 0.6
 
 
 _SCORERS: dict[str, Any] = {
@@ -138,6 +147,7 @@ class Matcher:
     weights: MatchWeights = field(default_factory=MatchWeights)
     neighbours: dict[int, frozenset[int]] = field(default_factory=dict)
     calibration: Calibration | None = None
+    dense: DenseIndex | None = None
 
     @classmethod
     def build(
@@ -149,7 +159,9 @@ class Matcher:
         calibration: Calibration | None = None,
     ) -> Matcher:
         weights = weights or MatchWeights()
-        analyzer = Analyzer(synonyms, vocabulary)
+        if vocabulary is None and not weights.use_expansion:
+            vocabulary = Vocabulary(social=Vocabulary.load().social)
+        analyzer = Analyzer(synonyms, vocabulary, weights.use_stemmer)
         q_words: list[list[str]] = []
         a_words: list[list[str]] = []
         q_grams: list[list[str]] = []
@@ -183,12 +195,19 @@ class Matcher:
             fields = [Field(weights.both_fields, both), Field(weights.question_field, q)]
             return TermIndex(fields, k1=weights.k1, b=weights.b)
 
+        words = index(q_words, a_words if weights.word_body else [[] for _ in q_words])
+        dense = None
+        vectors = WordVectors.load() if weights.use_dense or weights.use_neighbours else None
+        if vectors is not None and documents:
+            vocabulary = sorted({w for ws in (*q_words, *a_words) for w in ws})
+            dense = DenseIndex(vectors, words.idf, q_words, a_words, vocabulary)
         return cls(
             ids=[d.id for d in documents],
+            dense=dense,
             neighbours=_neighbours(documents),
             calibration=calibration or (Calibration.load() if weights.use_calibration else None),
             analyzer=analyzer,
-            words=index(q_words, a_words if weights.word_body else [[] for _ in q_words]),
+            words=words,
             readings=index(q_grams, a_grams if weights.reading_body else [[] for _ in q_grams]),
             english=index(q_en, a_en),
             fuzzy=_FuzzyTable.build(fuzzy_strings, owners, len(documents)),
@@ -219,6 +238,13 @@ class Matcher:
         if not retrieval.any():
             return [], {}
         w = self.weights
+        if w.use_dense and self.dense is not None and analysis.words and not english_query:
+            n = min(w.dense_rerank, len(self.ids))
+            pool = np.argpartition(-retrieval, n - 1)[:n]
+            pool = pool[retrieval[pool] > 0]
+            sims = np.maximum(self.dense.similarity(analysis.words, pool), 0.0)
+            retrieval = retrieval / (1 + w.dense)
+            retrieval[pool] += w.dense / (1 + w.dense) * sims
         n_candidates = min(max(w.candidates, k), len(self.ids))
         top = np.argpartition(-retrieval, n_candidates - 1)[:n_candidates]
         top = top[retrieval[top] > 0]
@@ -287,20 +313,29 @@ class Matcher:
         cap = w.max_postings
         english_extra = analysis.english_expanded if expansion else ()
         if english_query:
-            scores, ceiling = self.english.score(analysis.english, english_extra, expansion, cap)
+            extra_en = dict.fromkeys(english_extra, expansion)
+            scores, ceiling = self.english.score(analysis.english, extra_en, cap)
             return (scores / ceiling if ceiling else total), True
-        parts: list[tuple[float, TermIndex, list[str], tuple[str, ...]]] = []
+        parts: list[tuple[float, TermIndex, list[str], dict[str, float]]] = []
         if w.use_words:
-            extra = analysis.expanded if expansion else ()
+            extra = dict.fromkeys(analysis.expanded, expansion) if expansion else {}
+            if w.use_neighbours and self.dense is not None:
+                for word in analysis.words:
+                    for near in self.dense.neighbours(
+                        word, w.neighbour_count, w.neighbour_threshold
+                    ):
+                        extra.setdefault(near, w.neighbour_weight)
             parts.append((w.word, self.words, list(analysis.words), extra))
         if w.use_reading:
-            parts.append((w.reading, self.readings, char_ngrams(analysis.reading), ()))
-        parts.append((w.english, self.english, list(analysis.english), english_extra))
+            parts.append((w.reading, self.readings, char_ngrams(analysis.reading), {}))
+        parts.append(
+            (w.english, self.english, list(analysis.english), dict.fromkeys(english_extra, expansion))
+        )
         used = 0.0
         for weight, idx, terms, extra in parts:
             if not terms:
                 continue
-            scores, ceiling = idx.score(terms, extra, expansion, cap)
+            scores, ceiling = idx.score(terms, extra, cap)
             if ceiling:
                 total += weight * scores / ceiling
                 used += weight
