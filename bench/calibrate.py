@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 
 import numpy as np
 import numpy.typing as npt
@@ -74,7 +75,6 @@ def measure(
     return np.asarray(rows, dtype=np.float64), y, sample
 
 
-
 def fit(
     x: npt.NDArray[np.float64], y: np.ndarray, sample: np.ndarray, l2: float = 1.0
 ) -> Calibration:
@@ -104,7 +104,7 @@ def fit(
 def reliability(model: Calibration, x: npt.NDArray[np.float64], y: np.ndarray) -> list[str]:
     p = np.asarray([model.probability(dict(zip(FEATURES, row, strict=True))) for row in x])
     lines = []
-    for lo, hi in zip(BANDS, BANDS[1:], strict=False):
+    for lo, hi in itertools.pairwise(BANDS):
         inside = (p >= lo) & (p < hi)
         if inside.any():
             lines.append(

@@ -23,7 +23,7 @@ from bench.evalset import load_eval, load_frozen
 from bench.longanswers import long_answer_collection
 from bench.synthetic import grow
 from intents.analyzer import Synonyms
-from intents.matcher import Document, Matcher, MatchWeights
+from intents.matcher import Document, Matcher
 from knowledge.documents import entry_documents
 from knowledge.loader import load_knowledge
 from knowledge.system import load_system

@@ -16,28 +16,33 @@ from sudachipy import Dictionary, SplitMode
 from intents.matcher import Document
 
 
-def _nouns_and_sentences(base: Sequence[Document]) -> tuple[list[str], list[str]]:
+def _nouns_and_sentences(
+    base: Sequence[Document],
+) -> tuple[list[str], list[tuple[str, list[str]]]]:
+    """The nouns of the shipped answers, and each sentence with the nouns it contains."""
     tokenizer = Dictionary(dict="core").create()
     nouns: set[str] = set()
-    sentences: list[str] = []
+    sentences: list[tuple[str, list[str]]] = []
     for doc in base:
-        japanese = doc.body.split("\n")[0]
-        for sentence in japanese.split("。"):
-            if len(sentence) >= 12:
-                sentences.append(sentence)
-        for m in tokenizer.tokenize(japanese, SplitMode.C):
-            if m.part_of_speech()[0] == "名詞" and len(m.surface()) >= 2:
-                nouns.add(m.surface())
+        for sentence in doc.body.split("\n")[0].split("。"):
+            if len(sentence) < 12:
+                continue
+            found = [
+                m.surface()
+                for m in tokenizer.tokenize(sentence, SplitMode.C)
+                if m.part_of_speech()[0] == "名詞" and len(m.surface()) >= 2
+            ]
+            nouns.update(found)
+            sentences.append((sentence, found))
     return sorted(nouns), sentences
 
 
 def long_answer_collection(base: Sequence[Document], size: int, seed: int = 11) -> list[Document]:
     rng = random.Random(seed)
     nouns, sentences = _nouns_and_sentences(base)
-    noun_set = set(nouns)
 
-    def vary(sentence: str) -> str:
-        present = [n for n in noun_set if n in sentence]
+    def vary(item: tuple[str, list[str]]) -> str:
+        sentence, present = item
         for noun in rng.sample(present, k=min(3, len(present))):
             sentence = sentence.replace(noun, rng.choice(nouns), 1)
         return sentence

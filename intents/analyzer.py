@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import snowballstemmer  # type: ignore[import-untyped]
+import snowballstemmer
 import yaml
 from sudachipy import Dictionary, Morpheme, SplitMode, Tokenizer
 
@@ -94,7 +94,7 @@ def _plural(word: str) -> str:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """Query-side expansions and the words that carry no topic (``intents/data/vocabulary.yaml``)."""
+    """Query expansions and words that carry no topic (``intents/data/vocabulary.yaml``)."""
 
     expand: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     english: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -177,8 +177,7 @@ class Analyzer:
             for word in self._base(source).words:
                 self._expand[word] = self._expand.get(word, ()) + extra
         self._english = {
-            self._stem(k): tuple(self._stem(w) for w in v)
-            for k, v in vocabulary.english.items()
+            self._stem(k): tuple(self._stem(w) for w in v) for k, v in vocabulary.english.items()
         }
         social = {w for s in vocabulary.social for w in (*self._base(s).words, s)}
         self._social = frozenset(to_hiragana(clean(w)) for w in social)

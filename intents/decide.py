@@ -5,9 +5,10 @@ right entry) fitted on the evaluation set (``python -m bench.calibrate``; figure
 docs/benchmarks.md):
 
 * ``answer`` — confidence >= ``Limits.confident`` and the top scores at least ``floor`` (a
-  short message that matches one word of an entry weakly is not answered): answer the top entry. The other leading
-  candidates of the same topic (related entries, e.g. the FAQ and the procedure guide of one
-  subject) do not block the answer: they travel on the decision as ``followups``;
+  short message that matches one word of an entry weakly is not answered): answer the top
+  entry. The other leading candidates of the same topic (related entries, e.g. the FAQ and
+  the procedure guide of one subject) do not block the answer: they travel on the decision
+  as ``followups``;
 * ``clarify`` — confidence >= ``Limits.unsure``: offer the top three as choices;
 * ``fallback`` — below: say honestly that nothing fitted; candidates scoring at least
   ``suggest`` are still offered as "did you mean …" suggestions. A message without content

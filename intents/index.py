@@ -119,8 +119,9 @@ class TermIndex:
             vals.append(self._values[a:b] if w == 1.0 else self._values[a:b] * w)
         if not ids:
             return np.zeros(self.n_docs), ceiling
-        scores: FloatArray = np.bincount(
-            np.concatenate(ids), weights=np.concatenate(vals), minlength=self.n_docs
+        scores: FloatArray = np.asarray(
+            np.bincount(np.concatenate(ids), weights=np.concatenate(vals), minlength=self.n_docs),
+            dtype=np.float64,
         )
         return scores, ceiling
 

@@ -199,8 +199,8 @@ class Matcher:
         dense = None
         vectors = WordVectors.load() if weights.use_dense or weights.use_neighbours else None
         if vectors is not None and documents:
-            vocabulary = sorted({w for ws in (*q_words, *a_words) for w in ws})
-            dense = DenseIndex(vectors, words.idf, q_words, a_words, vocabulary)
+            indexed = sorted({w for ws in (*q_words, *a_words) for w in ws})
+            dense = DenseIndex(vectors, words.idf, q_words, a_words, indexed)
         return cls(
             ids=[d.id for d in documents],
             dense=dense,
@@ -287,7 +287,9 @@ class Matcher:
     ) -> dict[str, float]:
         best = docs[0]
         related = self.neighbours.get(best, frozenset())
-        unrelated = [float(s) for d, s in zip(docs[1:], scores[1:], strict=True) if d not in related]
+        unrelated = [
+            float(s) for d, s in zip(docs[1:], scores[1:], strict=True) if d not in related
+        ]
         index, terms = (
             (self.english, analysis.english) if english_query else (self.words, analysis.words)
         )
@@ -329,7 +331,12 @@ class Matcher:
         if w.use_reading:
             parts.append((w.reading, self.readings, char_ngrams(analysis.reading), {}))
         parts.append(
-            (w.english, self.english, list(analysis.english), dict.fromkeys(english_extra, expansion))
+            (
+                w.english,
+                self.english,
+                list(analysis.english),
+                dict.fromkeys(english_extra, expansion),
+            )
         )
         used = 0.0
         for weight, idx, terms, extra in parts:

@@ -95,18 +95,21 @@ class DenseIndex:
         if m.ndim == 1:
             m = m - (m @ self.component) * self.component
             n = float(np.linalg.norm(m))
-            return m / n if n else m
+            single: Matrix = m / n if n else m
+            return single
         m = m - np.outer(m @ self.component, self.component)
         norms = np.linalg.norm(m, axis=1, keepdims=True)
         norms[norms == 0] = 1.0
-        return np.asarray(m / norms, dtype=np.float32)
+        result: Matrix = np.asarray(m / norms, dtype=np.float32)
+        return result
 
     def similarity(self, words: Sequence[str], docs: npt.NDArray[np.intp]) -> Matrix:
         """max(cos with questions, cos with questions + answer) for each of ``docs``."""
         query = self._finish(self._raw(words))
         if not query.any():
             return np.zeros(len(docs), dtype=np.float32)
-        return np.maximum(self.questions[docs] @ query, self.both[docs] @ query)
+        best: Matrix = np.maximum(self.questions[docs] @ query, self.both[docs] @ query)
+        return best
 
     def neighbours(self, word: str, k: int = 5, threshold: float = 0.6) -> list[str]:
         """Up to k indexed words nearest to ``word`` with cosine >= threshold (itself excluded)."""
