@@ -5,7 +5,13 @@ Two regimes, fused into one score in [0, 1]:
 * term-weighted retrieval (BM25) over content words, kana-reading bigrams and English words of
   every entry's questions, keywords and answer — it ranks long, conversational questions;
 * rapidfuzz similarity in kana-reading space on the retrieval's top candidates — it rescues short,
-  hiragana-only and typo-laden queries (はいしゃ, ｿﾀﾞｲｺﾞﾐ, 住民表).
+  hiragana-only and typo-laden queries (はいしゃ, ｿﾀﾞｲｺﾞﾐ, 住民表);
+* a dense channel from chiVe word vectors (``intents/vectors.py``) re-ranking the lexical top 200,
+  and query expansion: vocabulary-file expansions (逃げる → 避難, sofa → bulky) and each query
+  word's nearest question words.
+
+The top candidate carries a calibrated confidence (``intents/calibration.py``): P(it is right),
+from features of the ranking; ``intents.decide`` turns it into answer / choices / fallback.
 
 Usage::
 
@@ -145,7 +151,7 @@ class Matcher:
     fuzzy_english: _FuzzyTable
     priors: FloatArray
     weights: MatchWeights = field(default_factory=MatchWeights)
-    neighbours: dict[int, frozenset[int]] = field(default_factory=dict)
+    related_entries: dict[int, frozenset[int]] = field(default_factory=dict)
     calibration: Calibration | None = None
     dense: DenseIndex | None = None
 
@@ -199,12 +205,13 @@ class Matcher:
         dense = None
         vectors = WordVectors.load() if weights.use_dense or weights.use_neighbours else None
         if vectors is not None and documents:
-            indexed = sorted({w for ws in (*q_words, *a_words) for w in ws})
-            dense = DenseIndex(vectors, words.idf, q_words, a_words, indexed)
+            # Expansions go to the words people ask with: the questions' and keywords' words.
+            asked = sorted({w for ws in q_words for w in ws})
+            dense = DenseIndex(vectors, words.idf, q_words, a_words, asked)
         return cls(
             ids=[d.id for d in documents],
             dense=dense,
-            neighbours=_neighbours(documents),
+            related_entries=_related_entries(documents),
             calibration=calibration or (Calibration.load() if weights.use_calibration else None),
             analyzer=analyzer,
             words=words,
@@ -271,7 +278,7 @@ class Matcher:
                 self.ids[d],
                 float(scores[order[i]]),
                 confidence if i == 0 else None,
-                tuple(self.ids[o] for o in shown if o in self.neighbours.get(d, ())),
+                tuple(self.ids[o] for o in shown if o in self.related_entries.get(d, ())),
             )
             for i, d in enumerate(shown)
         ]
@@ -286,7 +293,7 @@ class Matcher:
         fuzzy: FloatArray,
     ) -> dict[str, float]:
         best = docs[0]
-        related = self.neighbours.get(best, frozenset())
+        related = self.related_entries.get(best, frozenset())
         unrelated = [
             float(s) for d, s in zip(docs[1:], scores[1:], strict=True) if d not in related
         ]
@@ -356,7 +363,7 @@ class Matcher:
         return self.fuzzy.best(analysis.reading.replace(" ", ""), top, _SCORERS[w.scorer])
 
 
-def _neighbours(documents: Sequence[Document]) -> dict[int, frozenset[int]]:
+def _related_entries(documents: Sequence[Document]) -> dict[int, frozenset[int]]:
     """Entries of one topic: the ``related`` lists, read both ways."""
     number = {d.id: i for i, d in enumerate(documents)}
     pairs: dict[int, set[int]] = {}
