@@ -96,6 +96,12 @@ class MatchWeights:
     neighbour_weight: float = 0.2
     neighbour_count: int = 5
     neighbour_threshold: float = 0.6
+    # A one-word message (証明書, ごみ: at most two words, a reading of at most one_word_reading
+    # kana) shared by several topics asks for choices: its confidence is capped below any answer
+    # band unless the next unrelated entry scores at most (1 - one_word_margin) of the top.
+    one_word_margin: float = 0.2
+    one_word_cap: float = 0.5
+    one_word_reading: int = 8
 
 
 _SCORERS: dict[str, Any] = {
@@ -272,6 +278,14 @@ class Matcher:
         docs = [int(top[i]) for i in order]
         features = self._features(analysis, english_query, docs, scores[order], fuzzy[order])
         confidence = self.calibration.probability(features) if self.calibration else None
+        one_word = (
+            len(analysis.words) + len(analysis.english) <= 2
+            and reading_length <= w.one_word_reading
+        )
+        if confidence is not None and one_word:
+            runner_up = features["score"] - features["margin"]
+            if runner_up > (1 - w.one_word_margin) * features["score"]:
+                confidence = min(confidence, w.one_word_cap)
         shown = docs[:k]
         ranked = [
             Candidate(
