@@ -6,8 +6,9 @@
 long-answer entries (``bench/longanswers.py``: answers of 300–800 characters); a plain number
 grows the shipped entries by variation (``bench/synthetic.py``). Latency is per query, one at a
 time on one core (CPU time of the matching thread), over every query of the evaluation sets,
-after one warm-up pass, with every channel on. Beside it, in the same run, the reference: the same matcher reading every posting
-of every query term (no cap), i.e. the cost of scoring that grows with common terms.
+after one warm-up pass, with every channel on. Beside it, in the same run, the reference: the
+same matcher reading every posting of every query term (no cap), i.e. the cost of scoring that
+grows with common terms.
 """
 
 from __future__ import annotations
