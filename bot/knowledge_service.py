@@ -166,9 +166,13 @@ class Knowledge:
                 documents = [entry_document(entry)] if entry is not None else []
                 matcher = matcher.replace_documents(entry_id, documents)
             elif touched:  # many at once (start-up): one assembly, known texts not re-analysed
-                synonyms = matcher.analyzer.synonyms
                 matcher = Matcher.build(
-                    entry_documents(entries.values()), synonyms, matcher.weights, matcher.analyses
+                    entry_documents(entries.values()),
+                    matcher.analyzer.synonyms,
+                    matcher.weights,
+                    vocabulary=matcher.vocabulary,
+                    calibration=matcher.calibration,
+                    analyses=matcher.analyses,
                 )
             changed = len(touched)
             kb = KnowledgeBase(entries=entries, categories=current.kb.categories, files=files)

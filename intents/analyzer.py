@@ -9,9 +9,13 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
+import snowballstemmer
+import yaml
 from sudachipy import Dictionary, Morpheme, SplitMode, Tokenizer
 
 from intents.normalize import ascii_words, clean, fold_small_kana, to_hiragana
@@ -30,6 +34,7 @@ a an the of to for in on at by with from and or is are was were be been am do do
 i you we they he she it my your our their me us them this that these those what which who
 how when where why can could would should will shall may might must have has had get got
 please tell want need know about there here any some if so not no yes into out up just
+dispose disposal throw away rid
 s
 """
 
@@ -46,34 +51,63 @@ _SYMBOL_POS = frozenset({"補助記号", "空白"})
 _ASCII_RE = re.compile(r"^[\x00-\x7f]+$")
 
 
+VOCABULARY_FILE = Path(__file__).resolve().parent / "data" / "vocabulary.yaml"
+
+
 @dataclass(frozen=True)
 class Analysis:
-    """Features of one text, ready to look up in an index."""
+    """Features of one text, ready to look up in an index.
+
+    ``expanded`` and ``english_expanded`` are extra index words from the vocabulary file
+    (逃げる → 避難, sofa → bulky), searched at a lower weight; ``content`` is False for a
+    message with nothing to look up (はい, ありがとう, 👍).
+    """
 
     words: tuple[str, ...]
     reading: str
     english: tuple[str, ...]
+    expanded: tuple[str, ...] = ()
+    english_expanded: tuple[str, ...] = ()
+    content: bool = True
+
+
+_stemmers = threading.local()
 
 
 def stem_english(word: str) -> str:
-    """A deliberately small stemmer: plurals, -ied/-ies, -ing and -ed endings.
+    """The Snowball (Porter 2) English stem of a lowercase word.
 
-    >>> [stem_english(w) for w in ("witnesses", "witness", "married", "cities", "parking")]
-    ['witness', 'witness', 'marry', 'city', 'park']
+    >>> [stem_english(w) for w in ("cities", "parking", "evacuation", "evacuate")]
+    ['citi', 'park', 'evacu', 'evacu']
     """
-    if len(word) <= 3:
-        return word
-    if word.endswith(("ies", "ied")) and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("sses", "shes", "ches", "xes", "zes")):
-        return word[:-2]
-    if word.endswith("ing") and len(word) > 5:
-        return word[:-3]
-    if word.endswith("ed") and len(word) > 4:
-        return word[:-2]
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
+    stemmer: Any = getattr(_stemmers, "english", None)
+    if stemmer is None:  # Snowball stemmers keep state: one per thread
+        stemmer = snowballstemmer.stemmer("english")
+        _stemmers.english = stemmer
+    return str(stemmer.stemWord(word))
+
+
+def _plural(word: str) -> str:
+    """Without a stemmer: only a plural -s is dropped."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Query expansions and words that carry no topic (``intents/data/vocabulary.yaml``)."""
+
+    expand: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    english: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    social: frozenset[str] = frozenset()
+
+    @classmethod
+    def load(cls, path: Path = VOCABULARY_FILE) -> Vocabulary:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return cls(
+            expand={str(k): tuple(map(str, v)) for k, v in (data.get("expand") or {}).items()},
+            english={str(k): tuple(map(str, v)) for k, v in (data.get("english") or {}).items()},
+            social=frozenset(str(w) for w in data.get("social") or ()),
+        )
 
 
 class Synonyms:
@@ -127,8 +161,26 @@ def _tokenizer() -> Tokenizer:
 class Analyzer:
     """Sudachi-backed analysis; cheap to call, one instance per matcher."""
 
-    def __init__(self, synonyms: Synonyms | None = None) -> None:
+    def __init__(
+        self,
+        synonyms: Synonyms | None = None,
+        vocabulary: Vocabulary | None = None,
+        stemmer: bool = True,
+    ) -> None:
         self.synonyms = synonyms or Synonyms()
+        self._stem = stem_english if stemmer else _plural
+        vocabulary = vocabulary if vocabulary is not None else Vocabulary.load()
+        # Written as people write them: analyze both sides once, as messages are analyzed.
+        self._expand: dict[str, tuple[str, ...]] = {}
+        for source, targets in vocabulary.expand.items():
+            extra = tuple(w for t in targets for w in self._base(t).words)
+            for word in self._base(source).words:
+                self._expand[word] = self._expand.get(word, ()) + extra
+        self._english = {
+            self._stem(k): tuple(self._stem(w) for w in v) for k, v in vocabulary.english.items()
+        }
+        social = {w for s in vocabulary.social for w in (*self._base(s).words, s)}
+        self._social = frozenset(to_hiragana(clean(w)) for w in social)
 
     @staticmethod
     def _add_word(morpheme: Morpheme, words: list[str]) -> None:
@@ -139,6 +191,23 @@ class Analyzer:
                 words.append(word)
 
     def analyze(self, text: str) -> Analysis:
+        base = self._base(text)
+        words, english = base.words, base.english
+        expanded = tuple(dict.fromkeys(x for w in words for x in self._expand.get(w, ())))
+        english_expanded = tuple(
+            dict.fromkeys(x for w in english for x in self._english.get(w, ()))
+        )
+        topical = [w for w in (*words, *english) if w not in self._social]
+        return Analysis(
+            words,
+            base.reading,
+            english,
+            tuple(w for w in expanded if w not in words),
+            tuple(w for w in english_expanded if w not in english),
+            content=bool(topical),
+        )
+
+    def _base(self, text: str) -> Analysis:
         cleaned = self.synonyms.apply(clean(text))
         # Sudachi refuses inputs over ~49 KB; citizen texts are far shorter, so cap generously.
         cleaned = cleaned[:4000]
@@ -156,6 +225,6 @@ class Analyzer:
             reading.append(kana if kana != "きごう" else " ")
             self._add_word(morpheme, words)
         english = tuple(
-            stem_english(w) for w in ascii_words(cleaned) if w not in _EN_STOP and len(w) > 1
+            self._stem(w) for w in ascii_words(cleaned) if w not in _EN_STOP and len(w) > 1
         )
         return Analysis(tuple(words), fold_small_kana("".join(reading)), english)

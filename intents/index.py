@@ -1,14 +1,18 @@
 """An inverted BM25 index whose per-(term, document) weights are precomputed.
 
 A query is scored by summing the postings of its terms with ``numpy.bincount`` — no per-entry
-loop, so cost grows with the postings touched, not with the size of the knowledge base.
+loop, so cost grows with the postings touched, not with the size of the knowledge base. Each
+term's postings are stored in impact order (highest weight first), so a cap on postings per term
+keeps a common term (a particle-like reading bigram in 10,000 long answers) from dominating the
+cost: it contributes only to the documents where it weighs most, which is where it can change
+the ranking.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,11 +74,12 @@ class TermIndex:
         values: list[float] = []
         for term, per_doc in weights.items():
             start = len(doc_ids)
-            doc_ids.extend(per_doc.keys())
-            values.extend(per_doc.values())
+            ranked = sorted(per_doc.items(), key=lambda item: -item[1])
+            doc_ids.extend(d for d, _ in ranked)
+            values.extend(v for _, v in ranked)
             self._slices[term] = (start, len(doc_ids))
         self._doc_ids = np.asarray(doc_ids, dtype=np.int32)
-        self._values = np.asarray(values, dtype=np.float64)  # bincount sums in float64
+        self._values = np.asarray(values, dtype=np.float32)
 
     def _idf(self, df: int) -> float:
         return math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
@@ -83,23 +88,53 @@ class TermIndex:
         """Inverse document frequency; an unknown term counts as the rarest possible."""
         return self._idf_of.get(term, self._max_idf)
 
-    def score(self, terms: Iterable[str]) -> tuple[FloatArray, float]:
+    def score(
+        self,
+        terms: Iterable[str],
+        extra: Mapping[str, float] | None = None,
+        cap: int = 0,
+    ) -> tuple[FloatArray, float]:
         """Scores of every document for a bag of query terms, and the best score possible.
 
-        Each distinct query term counts once. The best possible score (every term matched at
-        saturation in every field) lets callers turn scores into a 0..1 coverage.
+        Each distinct query term counts once; ``extra`` terms (expansions) count the weight
+        given with them. The best possible score (every term matched at saturation in every
+        field) lets callers turn scores into a 0..1 coverage. ``cap`` > 0 reads at most that
+        many postings per term, the heaviest first.
         """
-        unique = set(terms)
-        ceiling = sum(self.idf(t) for t in unique) * (self._k1 + 1) * self._weight_sum
-        parts = [self._slices[t] for t in unique if t in self._slices]
-        if not parts:
+        weighted = dict.fromkeys(terms, 1.0)
+        for term, weight in (extra or {}).items():
+            weighted.setdefault(term, weight)
+        ceiling = sum(w * self.idf(t) for t, w in weighted.items())
+        ceiling *= (self._k1 + 1) * self._weight_sum
+        ids: list[npt.NDArray[np.int32]] = []
+        vals: list[FloatArray] = []
+        for term, w in weighted.items():
+            span = self._slices.get(term)
+            if span is None:
+                continue
+            a, b = span
+            if cap and b - a > cap:
+                b = a + cap
+            ids.append(self._doc_ids[a:b])
+            vals.append(self._values[a:b] if w == 1.0 else self._values[a:b] * w)
+        if not ids:
             return np.zeros(self.n_docs), ceiling
-        ids = np.concatenate([self._doc_ids[a:b] for a, b in parts])
-        vals = np.concatenate([self._values[a:b] for a, b in parts])
         scores: FloatArray = np.asarray(
-            np.bincount(ids, weights=vals, minlength=self.n_docs), dtype=np.float64
+            np.bincount(np.concatenate(ids), weights=np.concatenate(vals), minlength=self.n_docs),
+            dtype=np.float64,
         )
         return scores, ceiling
+
+    def evidence(self, terms: Iterable[str], doc: int) -> tuple[float, float]:
+        """IDF mass of the distinct ``terms`` that ``doc`` contains, and of those it lacks."""
+        found = missing = 0.0
+        for term in set(terms):
+            span = self._slices.get(term)
+            if span is not None and bool((self._doc_ids[span[0] : span[1]] == doc).any()):
+                found += self.idf(term)
+            else:
+                missing += self.idf(term)
+        return found, missing
 
     @property
     def vocabulary_size(self) -> int:

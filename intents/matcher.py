@@ -5,7 +5,13 @@ Two regimes, fused into one score in [0, 1]:
 * term-weighted retrieval (BM25) over content words, kana-reading bigrams and English words of
   every entry's questions, keywords and answer — it ranks long, conversational questions;
 * rapidfuzz similarity in kana-reading space on the retrieval's top candidates — it rescues short,
-  hiragana-only and typo-laden queries (はいしゃ, ｿﾀﾞｲｺﾞﾐ, 住民表).
+  hiragana-only and typo-laden queries (はいしゃ, ｿﾀﾞｲｺﾞﾐ, 住民表);
+* a dense channel from chiVe word vectors (``intents/vectors.py``) re-ranking the lexical top 200,
+  and query expansion: vocabulary-file expansions (逃げる → 避難, sofa → bulky) and each query
+  word's nearest question words.
+
+The top candidate carries a calibrated confidence (``intents/calibration.py``): P(it is right),
+from features of the ranking; ``intents.decide`` turns it into answer / choices / fallback.
 
 Usage::
 
@@ -22,8 +28,10 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from intents.analyzer import Analysis, Analyzer, Synonyms
+from intents.analyzer import Analysis, Analyzer, Synonyms, Vocabulary
+from intents.calibration import Calibration
 from intents.index import Field, FloatArray, TermIndex, char_ngrams
+from intents.vectors import DenseIndex, WordVectors
 
 
 @dataclass(frozen=True)
@@ -35,12 +43,22 @@ class Document:
     keywords: tuple[str, ...] = ()
     body: str = ""
     prior: float = 1.0  # multiplies the score: < 1 for entries that should rarely win
+    related: tuple[str, ...] = ()  # ids of entries of the same topic (FAQ <-> procedure guide)
 
 
 @dataclass(frozen=True)
 class Candidate:
+    """One ranked entry.
+
+    ``score`` ranks (the fused retrieval score, 0..1). ``confidence`` is set on the top candidate
+    only: the calibrated probability that it is the right entry (None without a calibration).
+    ``related`` names the other returned candidates that belong to this one's topic.
+    """
+
     entry_id: str
     score: float
+    confidence: float | None = None
+    related: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +84,24 @@ class MatchWeights:
     scorer: str = "ratio"
     reading_body: bool = True
     word_body: bool = True
+    expansion: float = 0.5  # weight of vocabulary expansions (逃げる -> 避難) against query words
+    use_expansion: bool = True
+    use_stemmer: bool = True
+    use_calibration: bool = True
+    max_postings: int = 4000  # per term and query, heaviest first (0: all)
+    use_dense: bool = True  # chiVe embeddings of entries vs the query
+    dense: float = 0.3
+    dense_rerank: int = 200  # the dense channel re-ranks the lexical top N only
+    use_neighbours: bool = True  # query expansion with the nearest indexed words
+    neighbour_weight: float = 0.2
+    neighbour_count: int = 5
+    neighbour_threshold: float = 0.6
+    # A one-word message (証明書, ごみ: at most two words, a reading of at most one_word_reading
+    # kana) shared by several topics asks for choices: its confidence is capped below any answer
+    # band unless the next unrelated entry scores at most (1 - one_word_margin) of the top.
+    one_word_margin: float = 0.2
+    one_word_cap: float = 0.5
+    one_word_reading: int = 8
 
 
 _SCORERS: dict[str, Any] = {
@@ -121,6 +157,10 @@ class Matcher:
     fuzzy_english: _FuzzyTable
     priors: FloatArray
     weights: MatchWeights = field(default_factory=MatchWeights)
+    related_entries: dict[int, frozenset[int]] = field(default_factory=dict)
+    calibration: Calibration | None = None
+    dense: DenseIndex | None = None
+    vocabulary: Vocabulary | None = None
     documents: tuple[Document, ...] = ()  # what the index was built from (for updates)
     analyses: dict[str, Analysis] = field(default_factory=dict, repr=False)  # text -> features
 
@@ -130,10 +170,15 @@ class Matcher:
         documents: Sequence[Document],
         synonyms: Synonyms | None = None,
         weights: MatchWeights | None = None,
+        vocabulary: Vocabulary | None = None,
+        calibration: Calibration | None = None,
         analyses: dict[str, Analysis] | None = None,
     ) -> Matcher:
+        """Index ``documents``; ``analyses`` (text -> analysis) is reused and filled in."""
         weights = weights or MatchWeights()
-        analyzer = Analyzer(synonyms)
+        if vocabulary is None and not weights.use_expansion:
+            vocabulary = Vocabulary(social=Vocabulary.load().social)
+        analyzer = Analyzer(synonyms, vocabulary, weights.use_stemmer)
         known = {} if analyses is None else analyses
 
         def analyze(text: str) -> Analysis:  # knowledge texts only: queries are not kept
@@ -175,16 +220,27 @@ class Matcher:
             fields = [Field(weights.both_fields, both), Field(weights.question_field, q)]
             return TermIndex(fields, k1=weights.k1, b=weights.b)
 
+        words = index(q_words, a_words if weights.word_body else [[] for _ in q_words])
+        dense = None
+        vectors = WordVectors.load() if weights.use_dense or weights.use_neighbours else None
+        if vectors is not None and documents:
+            # Expansions go to the words people ask with: the questions' and keywords' words.
+            asked = sorted({w for ws in q_words for w in ws})
+            dense = DenseIndex(vectors, words.idf, q_words, a_words, asked)
         return cls(
             ids=[d.id for d in documents],
+            dense=dense,
+            related_entries=_related_entries(documents),
+            calibration=calibration or (Calibration.load() if weights.use_calibration else None),
             analyzer=analyzer,
-            words=index(q_words, a_words if weights.word_body else [[] for _ in q_words]),
+            words=words,
             readings=index(q_grams, a_grams if weights.reading_body else [[] for _ in q_grams]),
             english=index(q_en, a_en),
             fuzzy=_FuzzyTable.build(fuzzy_strings, owners, len(documents)),
             fuzzy_english=_FuzzyTable.build(fuzzy_en, en_owners, len(documents)),
             priors=np.asarray([d.prior for d in documents], dtype=np.float32),
             weights=weights,
+            vocabulary=vocabulary,
             documents=tuple(documents),
             analyses=known,
         )
@@ -202,26 +258,50 @@ class Matcher:
         a search running on it in another thread keeps a consistent index.
         """
         kept = [d for d in self.documents if d.id != entry_id]
-        synonyms = self.analyzer.synonyms
-        return Matcher.build([*kept, *documents], synonyms, self.weights, self.analyses)
+        return Matcher.build(
+            [*kept, *documents],
+            self.analyzer.synonyms,
+            self.weights,
+            vocabulary=self.vocabulary,
+            calibration=self.calibration,
+            analyses=self.analyses,
+        )
 
     def remove(self, entry_id: str) -> Matcher:
         """A new matcher without ``entry_id``."""
         return self.replace_documents(entry_id, ())
 
     def rank(self, query: str, k: int = 3) -> list[Candidate]:
-        """The k best entries for a query, best first, each with a score in [0, 1]."""
+        """The k best entries for a query, best first, each with a score in [0, 1].
+
+        A message without content (はい, ありがとう, 👍) ranks nothing. The top candidate carries
+        the calibrated confidence and the returned candidates related to it.
+        """
+        return self.explain(query, k)[0]
+
+    def explain(self, query: str, k: int = 3) -> tuple[list[Candidate], dict[str, float]]:
+        """``rank``, plus the features the confidence was computed from."""
         if not self.ids:
-            return []
+            return [], {}
         analysis = self.analyzer.analyze(query)
+        if not analysis.content:
+            return [], {}
         retrieval, english_query = self._retrieve(analysis)
         if not retrieval.any():
-            return []
+            return [], {}
         w = self.weights
+        if w.use_dense and self.dense is not None and analysis.words and not english_query:
+            n = min(w.dense_rerank, len(self.ids))
+            pool = np.argpartition(-retrieval, n - 1)[:n]
+            pool = pool[retrieval[pool] > 0]
+            sims = np.maximum(self.dense.similarity(analysis.words, pool), 0.0)
+            retrieval = retrieval / (1 + w.dense)
+            retrieval[pool] += w.dense / (1 + w.dense) * sims
         n_candidates = min(max(w.candidates, k), len(self.ids))
         top = np.argpartition(-retrieval, n_candidates - 1)[:n_candidates]
         top = top[retrieval[top] > 0]
         scores = retrieval[top]
+        fuzzy = np.zeros(top.size, dtype=np.float32)
         reading_length = len(analysis.reading.replace(" ", ""))
         fuzzy_wanted = english_query or reading_length <= w.fuzzy_max_reading
         if w.use_fuzzy and top.size and fuzzy_wanted:
@@ -229,34 +309,100 @@ class Matcher:
             if english_query:
                 short = len(analysis.english) <= w.short_english
             else:
-                short = len(analysis.reading.replace(" ", "")) <= w.short_reading
+                short = reading_length <= w.short_reading
             lam = w.fuzzy_short if short else w.fuzzy_long
             scores = (1 - lam) * scores + lam * fuzzy
-        scores = scores * self.priors[top]
-        order = np.argsort(-scores, kind="stable")[:k]
-        return [
-            Candidate(self.ids[int(top[i])], float(min(1.0, max(0.0, scores[i])))) for i in order
+        scores = np.clip(scores * self.priors[top], 0.0, 1.0)
+        order = np.argsort(-scores, kind="stable")
+        docs = [int(top[i]) for i in order]
+        features = self._features(analysis, english_query, docs, scores[order], fuzzy[order])
+        confidence = self.calibration.probability(features) if self.calibration else None
+        one_word = (
+            len(analysis.words) + len(analysis.english) <= 2
+            and reading_length <= w.one_word_reading
+        )
+        if confidence is not None and one_word:
+            runner_up = features["score"] - features["margin"]
+            if runner_up > (1 - w.one_word_margin) * features["score"]:
+                confidence = min(confidence, w.one_word_cap)
+        shown = docs[:k]
+        ranked = [
+            Candidate(
+                self.ids[d],
+                float(scores[order[i]]),
+                confidence if i == 0 else None,
+                tuple(self.ids[o] for o in shown if o in self.related_entries.get(d, ())),
+            )
+            for i, d in enumerate(shown)
         ]
+        return ranked, features
+
+    def _features(
+        self,
+        analysis: Analysis,
+        english_query: bool,
+        docs: list[int],
+        scores: FloatArray,
+        fuzzy: FloatArray,
+    ) -> dict[str, float]:
+        best = docs[0]
+        related = self.related_entries.get(best, frozenset())
+        unrelated = [
+            float(s) for d, s in zip(docs[1:], scores[1:], strict=True) if d not in related
+        ]
+        index, terms = (
+            (self.english, analysis.english) if english_query else (self.words, analysis.words)
+        )
+        found, missing = index.evidence(terms, best)
+        return {
+            "score": float(scores[0]),
+            "evidence": float(np.log1p(found)),
+            "missing": float(np.log1p(missing)),
+            "margin": float(scores[0]) - (unrelated[0] if unrelated else 0.0),
+            "margin_next": float(scores[0]) - (float(scores[1]) if len(docs) > 1 else 0.0),
+            "fuzzy": float(fuzzy[0]),
+            "length": float(np.log1p(len(analysis.words) + len(analysis.english))),
+            "related": float(len(docs) > 1 and docs[1] in related),
+            "english": float(english_query),
+        }
 
     def _retrieve(self, analysis: Analysis) -> tuple[FloatArray, bool]:
         """Fused, coverage-normalised retrieval scores for every document."""
         w = self.weights
         english_query = bool(analysis.english) and not analysis.words
         total = np.zeros(len(self.ids))
+        expansion = w.expansion if w.use_expansion else 0.0
+        cap = w.max_postings
+        english_extra = analysis.english_expanded if expansion else ()
         if english_query:
-            scores, ceiling = self.english.score(analysis.english)
+            extra_en = dict.fromkeys(english_extra, expansion)
+            scores, ceiling = self.english.score(analysis.english, extra_en, cap)
             return (scores / ceiling if ceiling else total), True
-        parts: list[tuple[float, TermIndex, list[str]]] = []
+        parts: list[tuple[float, TermIndex, list[str], dict[str, float]]] = []
         if w.use_words:
-            parts.append((w.word, self.words, list(analysis.words)))
+            extra = dict.fromkeys(analysis.expanded, expansion) if expansion else {}
+            if w.use_neighbours and self.dense is not None:
+                for word in analysis.words:
+                    for near in self.dense.neighbours(
+                        word, w.neighbour_count, w.neighbour_threshold
+                    ):
+                        extra.setdefault(near, w.neighbour_weight)
+            parts.append((w.word, self.words, list(analysis.words), extra))
         if w.use_reading:
-            parts.append((w.reading, self.readings, char_ngrams(analysis.reading)))
-        parts.append((w.english, self.english, list(analysis.english)))
+            parts.append((w.reading, self.readings, char_ngrams(analysis.reading), {}))
+        parts.append(
+            (
+                w.english,
+                self.english,
+                list(analysis.english),
+                dict.fromkeys(english_extra, expansion),
+            )
+        )
         used = 0.0
-        for weight, idx, terms in parts:
+        for weight, idx, terms, extra in parts:
             if not terms:
                 continue
-            scores, ceiling = idx.score(terms)
+            scores, ceiling = idx.score(terms, extra, cap)
             if ceiling:
                 total += weight * scores / ceiling
                 used += weight
@@ -268,3 +414,16 @@ class Matcher:
         if english_query:
             return self.fuzzy_english.best(" ".join(analysis.english), top, _SCORERS[w.scorer])
         return self.fuzzy.best(analysis.reading.replace(" ", ""), top, _SCORERS[w.scorer])
+
+
+def _related_entries(documents: Sequence[Document]) -> dict[int, frozenset[int]]:
+    """Entries of one topic: the ``related`` lists, read both ways."""
+    number = {d.id: i for i, d in enumerate(documents)}
+    pairs: dict[int, set[int]] = {}
+    for i, doc in enumerate(documents):
+        for other in doc.related:
+            j = number.get(other)
+            if j is not None and j != i:
+                pairs.setdefault(i, set()).add(j)
+                pairs.setdefault(j, set()).add(i)
+    return {i: frozenset(s) for i, s in pairs.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -27,11 +28,26 @@ def entry_document(entry: Entry) -> Document:
         keywords=tuple(entry.keywords),
         body="\n".join(body),
         prior=DEPARTMENT_PRIOR if entry.kind == "department" else 1.0,
+        related=tuple(entry.related),
     )
 
 
 def entry_documents(entries: Iterable[Entry]) -> list[Document]:
-    return [entry_document(e) for e in entries]
+    """Documents of all entries; a department is related to the entries of the categories it
+    handles (so 住民票 and the 市民課 entry are one topic, not two answers competing)."""
+    items = list(entries)
+    by_category: dict[str, list[str]] = {}
+    for e in items:
+        if e.kind != "department":
+            by_category.setdefault(e.category, []).append(e.id)
+    documents = []
+    for e in items:
+        doc = entry_document(e)
+        if e.kind == "department":
+            handled = tuple(i for c in e.handles for i in by_category.get(c, ()))
+            doc = dataclasses.replace(doc, related=(*doc.related, *handled))
+        documents.append(doc)
+    return documents
 
 
 def jsonl_documents(path: Path | str) -> list[Document]:
