@@ -100,7 +100,8 @@ def compose(
     applications = ApplicationService(
         store, knowledge, events, delivery, flows=engine.flows, clock=clock
     )
-    inbox = Inbox(store, engine, delivery, channels, attachments)
+    single = settings.database_url.startswith("sqlite")  # else several processes may share it
+    inbox = Inbox(store, engine, delivery, channels, attachments, single_process=single)
     return Runtime(
         settings=settings,
         clock=clock,
@@ -145,9 +146,10 @@ async def running(runtime: Runtime) -> AsyncIterator[Runtime]:
         for line in runtime.settings.channel_report():
             logger.warning("channel %s", line)
         runtime.delivery.start()
-        resumed = await runtime.inbox.resume()
-        if resumed:
-            logger.warning("processed %d webhook events left over from the last run", resumed)
+        backlog = await runtime.inbox.resume()
+        if backlog:
+            logger.warning("%d stored webhook events are waiting to be processed", backlog)
+        runtime.inbox.start()
         sweeper = asyncio.create_task(sweep_flows(runtime.engine), name="flow-sweeper")
         try:
             yield runtime
@@ -157,7 +159,7 @@ async def running(runtime: Runtime) -> AsyncIterator[Runtime]:
                 await sweeper
     finally:
         runtime.events.close()  # open console event streams end, so shutdown does not wait
-        await runtime.inbox.drain()
+        await runtime.inbox.stop()  # what is left stays stored for the next start
         await runtime.delivery.stop()
         for channel in reversed(started):
             await channel.stop()

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.storage.base_applications import ApplicationRepo, AttachmentRepo
+from bot.storage.base_inbox import FlowDeadlineRepo, InboxRepo
 from bot.storage.base_staff import (
     AuditRepo,
     DraftRepo,
@@ -265,6 +266,8 @@ class Unit:
     drafts: DraftRepo
     applications: ApplicationRepo
     attachments: AttachmentRepo
+    inbox: InboxRepo
+    deadlines: FlowDeadlineRepo
 
 
 class Store(Protocol):

@@ -115,6 +115,7 @@ class Conversation(Base):
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = mapped_column()
     updated_at: Mapped[dt.datetime] = mapped_column()
+    flow_deadline: Mapped[dt.datetime | None] = mapped_column(index=True)  # flow in progress
 
 
 class Message(Base):
@@ -157,6 +158,7 @@ class WebhookEvent(Base):
     __table_args__ = (
         UniqueConstraint("channel", "event_id"),
         Index(None, "status", "received_at"),
+        Index(None, "status", "citizen_key", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -168,13 +170,18 @@ class WebhookEvent(Base):
     received_at: Mapped[dt.datetime] = mapped_column()
     processed_at: Mapped[dt.datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(Text)
+    citizen_key: Mapped[str | None] = mapped_column(String(200))  # one citizen's events in order
+    claimed_until: Mapped[dt.datetime | None] = mapped_column()  # the processing worker's lease
 
 
 class Outbox(Base):
     """A message to send to a citizen, retried until sent or given up."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index(None, "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index(None, "status", "next_attempt_at"),
+        Index(None, "citizen_key", "status"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -189,6 +196,7 @@ class Outbox(Base):
     created_at: Mapped[dt.datetime] = mapped_column()
     sent_at: Mapped[dt.datetime | None] = mapped_column()
     message_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("messages.id"), index=True)
+    citizen_key: Mapped[str | None] = mapped_column(String(200))  # their next event waits for it
 
 
 class StaffUser(Base):

@@ -54,6 +54,7 @@ from bot.storage.records import (
 from bot.storage.sql_applications import SqlApplicationRepo, SqlAttachmentRepo
 from bot.storage.sql_base import SqlRepo, insert_for, load
 from bot.storage.sql_delivery import SqlOutboxRepo, SqlWebhookEventRepo
+from bot.storage.sql_inbox import SqlFlowDeadlineRepo, SqlInboxRepo
 from bot.storage.sql_queue import SqlEscalationRepo, SqlNoteRepo
 from bot.storage.sql_staff import SqlAuditRepo, SqlDraftRepo, SqlSessionRepo, SqlStaffRepo
 
@@ -93,6 +94,8 @@ def sql_unit(session: AsyncSession, clock: Clock) -> Unit:
         drafts=SqlDraftRepo(session, clock),
         applications=SqlApplicationRepo(session, clock),
         attachments=SqlAttachmentRepo(session, clock),
+        inbox=SqlInboxRepo(session, clock),
+        deadlines=SqlFlowDeadlineRepo(session, clock),
     )
 
 

@@ -7,7 +7,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import aliased
 
 from bot.storage.checks import (
     check_channel,
@@ -166,11 +167,23 @@ class SqlOutboxRepo(SqlRepo):
         now = require_aware(now, "now")
         lease_until = require_aware(lease_until, "lease_until")
         check_limit(limit)
+        row = aliased(Outbox, name="o")
+        earlier = aliased(Outbox, name="earlier")
         due_ids = (
-            select(Outbox.id)
-            .where(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now)
-            .order_by(Outbox.next_attempt_at, Outbox.id)
+            select(row.id)
+            .where(
+                row.status == OutboxStatus.PENDING,
+                row.next_attempt_at <= now,
+                # one citizen's answers leave in order: not past an earlier one still pending
+                ~exists().where(
+                    earlier.citizen_key == row.citizen_key,
+                    earlier.status == OutboxStatus.PENDING,
+                    earlier.id < row.id,
+                ),
+            )
+            .order_by(row.next_attempt_at, row.id)
             .limit(limit)
+            .with_for_update(skip_locked=True, of=row)
             .scalar_subquery()
         )
         rows = await self._session.scalars(

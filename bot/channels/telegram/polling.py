@@ -94,7 +94,7 @@ async def _poll_forever(bot: Bot, inbox: Inbox) -> None:
             key = str(update.update_id)
             payload = update.to_dict()
             if await inbox.accept(NAME, key, payload):
-                await inbox.process(NAME, key, payload)
+                inbox.schedule(NAME, key, payload)
             offset = update.update_id + 1
 
 
