@@ -250,11 +250,19 @@ class Inbox:
             return incoming
         return await fetch_photo(adapter, incoming, self.store, self.attachments)
 
-    async def drain(self) -> None:
+    async def drain(self, *, limit: float = 60.0) -> None:
         """Wait until nothing claimable is left and every answer sent so far is marked sent.
 
         Events waiting behind an answer the outbox retries later stay stored (tests, tools).
+        Gives up after ``limit`` seconds, with a warning.
         """
+        try:
+            async with asyncio.timeout(limit):
+                await self._drain()
+        except TimeoutError:
+            logger.warning("inbox: busy after %.0f s (%d running)", limit, len(self._running))
+
+    async def _drain(self) -> None:
         while True:
             await asyncio.gather(*list(self._running), return_exceptions=True)
             await self.delivery.settle()
