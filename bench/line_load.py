@@ -737,9 +737,18 @@ async def run(args: argparse.Namespace, processes: Processes, work: Path) -> int
     # cwd: the work directory, so that no .env of the checkout is read
     if args.server == "reference":
         command = [
-            *server, "reference", "--port", str(bot_port), "--token", ACCESS_TOKEN,
-            "--secret", CHANNEL_SECRET, "--line-api", fake_url,
-            "--database", str(work / "reference.db"),
+            *server,
+            "reference",
+            "--port",
+            str(bot_port),
+            "--token",
+            ACCESS_TOKEN,
+            "--secret",
+            CHANNEL_SECRET,
+            "--line-api",
+            fake_url,
+            "--database",
+            str(work / "reference.db"),
         ]
         bot_process = processes.start("citybot", command, _child_env({}), ROOT)
     else:

@@ -196,9 +196,7 @@ class Inbox:
         for outbox_id, recipient, payload in sends:  # after the commit, in order
             await self.delivery.send_stored(outbox_id, event.channel, recipient, payload)
 
-    async def _answer(
-        self, event: ClaimedEvent
-    ) -> list[tuple[int, Recipient, dict[str, Any]]]:
+    async def _answer(self, event: ClaimedEvent) -> list[tuple[int, Recipient, dict[str, Any]]]:
         adapter = self.channels.get(event.channel)
         if adapter is None:
             msg = f"channel {event.channel!r} is not enabled"
@@ -217,7 +215,9 @@ class Inbox:
                 incoming = await self.prepare(adapter, incoming)
 
             async def finish(
-                unit: Unit, replies: Sequence[Reply], recipient: Recipient = recipient,
+                unit: Unit,
+                replies: Sequence[Reply],
+                recipient: Recipient = recipient,
                 last: bool = last,
             ) -> None:
                 now = self.store.clock()

@@ -1,8 +1,8 @@
 """One lock per key (a citizen), kept only while someone holds or awaits it.
 
-    locks = KeyedLock()
-    async with locks.hold(("line", "U123")):    # this citizen's messages, one at a time, in order
-        ...
+locks = KeyedLock()
+async with locks.hold(("line", "U123")):    # this citizen's messages, one at a time, in order
+    ...
 """
 
 from __future__ import annotations

@@ -1,18 +1,18 @@
 """``citybot serve`` in processes of its own, for crash and several-process tests.
 
-    async with served_bot(env, log) as server:  # started, /healthz answers
-        server.kill()                            # SIGKILL, as a crash
+async with served_bot(env, log) as server:  # started, /healthz answers
+    server.kill()                            # SIGKILL, as a crash
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager

@@ -122,8 +122,11 @@ async def test_a_platform_outage_is_waited_out_and_each_answer_shown_once(
     pushes = line_api.accepted("push")
     assert all(p.retry_key for p in pushes)
     for push in pushes:  # every try of one answer carried the same key
-        tries = {c.retry_key for c in line_api.calls if c.endpoint == "push"
-                 and c.body["to"] == push.body["to"]}
+        tries = {
+            c.retry_key
+            for c in line_api.calls
+            if c.endpoint == "push" and c.body["to"] == push.body["to"]
+        }
         assert tries == {push.retry_key}
     assert all(line_api.texts("push"))
 
