@@ -76,17 +76,24 @@ def _citybot() -> str:
     return found
 
 
+def _spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=out)
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-2000:]
+
+
 async def start_server(env: dict[str, str], log: Path, *args: str) -> Server:
     port = free_port()
-    command = [_citybot(), "serve", "--port", str(port), *args]
-    with log.open("ab") as out:
-        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=out)
+    process = _spawn([_citybot(), "serve", "--port", str(port), *args], env, log)
     server = Server(process, f"http://127.0.0.1:{port}", log)
     deadline = time.monotonic() + START_TIMEOUT
     async with httpx.AsyncClient(timeout=1.0) as client:
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                msg = f"citybot serve exited: {log.read_text(errors='replace')[-2000:]}"
+                msg = f"citybot serve exited: {_tail(log)}"
                 raise RuntimeError(msg)
             try:
                 if (await client.get(f"{server.url}/healthz")).status_code == 200:
@@ -95,7 +102,7 @@ async def start_server(env: dict[str, str], log: Path, *args: str) -> Server:
                 pass
             await asyncio.sleep(0.2)
     server.kill()
-    msg = f"citybot serve did not start: {log.read_text(errors='replace')[-2000:]}"
+    msg = f"citybot serve did not start: {_tail(log)}"
     raise RuntimeError(msg)
 
 
