@@ -18,7 +18,9 @@ event, committed before the 200) and replies with the reply token — nothing el
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -162,12 +164,17 @@ def reference_app(line_api: str, token: str, secret: str, database: str) -> Star
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": True})
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await startup()
+        yield
+
     return Starlette(
         routes=[
             Route("/webhooks/line", webhook, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
         ],
-        on_startup=[startup],
+        lifespan=lifespan,
     )
 
 
