@@ -5,10 +5,9 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import exists, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import Table, exists, select, update
 
 from bot.storage.checks import (
     check_channel,
@@ -35,6 +34,8 @@ from bot.storage.sql_base import SqlRepo, insert_for, load
 from bot.storage.types import require_aware
 
 __all__ = ["SqlOutboxRepo", "SqlWebhookEventRepo"]
+
+outbox_table = cast(Table, Outbox.__table__)
 
 
 class SqlWebhookEventRepo(SqlRepo):
@@ -167,21 +168,21 @@ class SqlOutboxRepo(SqlRepo):
         now = require_aware(now, "now")
         lease_until = require_aware(lease_until, "lease_until")
         check_limit(limit)
-        row = aliased(Outbox, name="o")
-        earlier = aliased(Outbox, name="earlier")
+        row = outbox_table.alias("o")
+        earlier = outbox_table.alias("earlier")
         due_ids = (
-            select(row.id)
+            select(row.c.id)
             .where(
-                row.status == OutboxStatus.PENDING,
-                row.next_attempt_at <= now,
+                row.c.status == OutboxStatus.PENDING,
+                row.c.next_attempt_at <= now,
                 # one citizen's answers leave in order: not past an earlier one still pending
                 ~exists().where(
-                    earlier.citizen_key == row.citizen_key,
-                    earlier.status == OutboxStatus.PENDING,
-                    earlier.id < row.id,
+                    earlier.c.citizen_key == row.c.citizen_key,
+                    earlier.c.status == OutboxStatus.PENDING,
+                    earlier.c.id < row.c.id,
                 ),
             )
-            .order_by(row.next_attempt_at, row.id)
+            .order_by(row.c.next_attempt_at, row.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True, of=row)
             .scalar_subquery()

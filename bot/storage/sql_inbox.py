@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, exists, func, insert, or_, select, update
-from sqlalchemy.orm import aliased
 
 from bot.storage.base_inbox import ClaimedEvent, OutboxItem
 from bot.storage.models import Conversation, Outbox, WebhookEvent
@@ -65,27 +64,27 @@ class SqlInboxRepo(SqlRepo):
     async def claim(
         self, now: dt.datetime, lease_until: dt.datetime, limit: int
     ) -> list[ClaimedEvent]:
-        event = aliased(WebhookEvent, name="e")
-        earlier = aliased(WebhookEvent, name="earlier")
+        event = _events.alias("e")
+        earlier = _events.alias("earlier")
         claimable = and_(
-            event.status == EventStatus.PENDING,
-            or_(event.claimed_until.is_(None), event.claimed_until <= now),
+            event.c.status == EventStatus.PENDING,
+            or_(event.c.claimed_until.is_(None), event.c.claimed_until <= now),
         )
         ids = (
-            select(event.id)
+            select(event.c.id)
             .where(
                 claimable,
                 ~exists().where(
-                    earlier.citizen_key == event.citizen_key,
-                    earlier.status == EventStatus.PENDING,
-                    earlier.id < event.id,
+                    earlier.c.citizen_key == event.c.citizen_key,
+                    earlier.c.status == EventStatus.PENDING,
+                    earlier.c.id < event.c.id,
                 ),
                 ~exists().where(
-                    Outbox.citizen_key == event.citizen_key,
-                    Outbox.status == OutboxStatus.PENDING,
+                    _outbox.c.citizen_key == event.c.citizen_key,
+                    _outbox.c.status == OutboxStatus.PENDING,
                 ),
             )
-            .order_by(event.id)
+            .order_by(event.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True, of=event)
             .scalar_subquery()
@@ -203,9 +202,9 @@ class SqlFlowDeadlineRepo(SqlRepo):
 
     async def due(self, now: dt.datetime, limit: int = 100) -> list[int]:
         rows = await self._session.scalars(
-            select(Conversation.id)
-            .where(Conversation.flow_deadline <= now)
-            .order_by(Conversation.flow_deadline)
+            select(_conversations.c.id)
+            .where(_conversations.c.flow_deadline <= now)
+            .order_by(_conversations.c.flow_deadline)
             .limit(limit)
         )
         return list(rows)

@@ -20,7 +20,8 @@ async def _record(store: Store, event_id: str, citizen: str) -> int:
 
 async def _claim(store: Store, now: dt.datetime = NOW) -> list[str]:
     async with store.unit() as unit:
-        return [e.event_id for e in await unit.inbox.claim(now, now + dt.timedelta(seconds=60), 10)]
+        claimed = await unit.inbox.claim(now, now + dt.timedelta(seconds=60), 10)
+    return [e.event_id for e in claimed]
 
 
 async def test_a_repeat_is_not_stored_twice(store: Store) -> None:

@@ -48,14 +48,18 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Downgrade the schema."""
-    with op.batch_alter_table("conversations") as batch:
-        batch.drop_index("ix_conversations_flow_deadline")
-        batch.drop_column("flow_deadline")
-    with op.batch_alter_table("outbox") as batch:
-        batch.drop_index("ix_outbox_citizen_key_status")
-        batch.drop_column("citizen_key")
-    with op.batch_alter_table("webhook_events") as batch:
-        batch.drop_index("ix_webhook_events_status_citizen_key_id")
-        batch.drop_column("claimed_until")
-        batch.drop_column("citizen_key")
+    """Downgrade the schema.
+
+    ``ALTER TABLE … DROP COLUMN`` on both databases (SQLite 3.35+): a batch copy of
+    ``conversations`` would have to drop a table other tables refer to.
+    """
+    op.drop_index("ix_conversations_flow_deadline", table_name="conversations")
+    op.drop_index("ix_outbox_citizen_key_status", table_name="outbox")
+    op.drop_index("ix_webhook_events_status_citizen_key_id", table_name="webhook_events")
+    for table, column in (
+        ("conversations", "flow_deadline"),
+        ("outbox", "citizen_key"),
+        ("webhook_events", "claimed_until"),
+        ("webhook_events", "citizen_key"),
+    ):
+        op.execute(sa.text(f"ALTER TABLE {table} DROP COLUMN {column}"))
