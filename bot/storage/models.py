@@ -79,6 +79,8 @@ def _status(enum_class: type[enum.StrEnum]) -> Enum:
 #: SELECTs (deferred) and INSERTs (a server default), so those work before the migration too;
 #: only SQL statements read and write them.
 LATER_COLUMNS: dict[str, Any] = {"deferred": True, "server_default": text("NULL")}
+#: ...and not fetched back after an ORM insert.
+LATER_MAPPER: dict[str, Any] = {"eager_defaults": False}
 
 class Base(AsyncAttrs, DeclarativeBase):
     """Declarative base of every table."""
@@ -112,7 +114,7 @@ class Conversation(Base):
 
     __tablename__ = "conversations"
     __table_args__ = (Index(None, "user_id", "status"), Index(None, "flow_deadline"))
-    __mapper_args__ = {"eager_defaults": False}
+    __mapper_args__ = LATER_MAPPER
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     user_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("users.id"))
