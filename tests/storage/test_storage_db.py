@@ -28,8 +28,8 @@ def _schema_diff(connection: Connection) -> list[Any]:
 
 def test_alembic_finds_exactly_one_head() -> None:
     script = ScriptDirectory.from_config(alembic_config())
-    assert script.get_heads() == ["0003"]
-    assert [rev.revision for rev in script.walk_revisions()] == ["0003", "0002", "0001"]
+    assert script.get_heads() == ["0008"]
+    assert [rev.revision for rev in script.walk_revisions()] == ["0008", "0003", "0002", "0001"]
 
 
 async def test_sqlite_migration_matches_models_and_reruns(sqlite_db_url: str) -> None:
@@ -40,7 +40,7 @@ async def test_sqlite_migration_matches_models_and_reruns(sqlite_db_url: str) ->
     try:
         async with store.engine.connect() as conn:
             assert await conn.run_sync(_schema_diff) == []
-            assert await conn.scalar(text("SELECT version_num FROM alembic_version")) == "0003"
+            assert await conn.scalar(text("SELECT version_num FROM alembic_version")) == "0008"
     finally:
         await store.close()
 
