@@ -11,24 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import aiohttp
-from linebot.v3.messaging import (
-    ApiException,
-    AsyncApiClient,
-    AsyncMessagingApi,
-    MulticastRequest,
-    TextMessage,
-)
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
-from bot.channels.line.channel import configuration, split_text
 from bot.errors import ChannelError
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.notify.line_multicast import LineMulticast
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +49,7 @@ class SendFailure(ChannelError):
         self.permanent = permanent or blocked
 
 
-def _retry_after(headers: object) -> float | None:
+def retry_after_seconds(headers: object) -> float | None:
     value = None
     if headers is not None and hasattr(headers, "get"):
         value = headers.get("Retry-After") or headers.get("retry-after")
@@ -62,49 +57,6 @@ def _retry_after(headers: object) -> float | None:
         return float(value) if value is not None else None
     except (TypeError, ValueError):
         return None
-
-
-class LineMulticast:
-    """LINE's multicast endpoint, with its own client (opened inside the running loop)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._configuration = configuration(settings)
-        self._client: AsyncApiClient | None = None
-        self._api: AsyncMessagingApi | None = None
-
-    async def start(self) -> None:
-        self._client = AsyncApiClient(self._configuration)
-        self._api = AsyncMessagingApi(self._client)
-
-    async def stop(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-        self._client = self._api = None
-
-    async def multicast(self, user_ids: Sequence[str], text: str, retry_key: str) -> None:
-        """Send ``text`` to up to 500 users; a repeated ``retry_key`` is delivered once."""
-        if self._api is None:
-            msg = "LINE multicast is not started"
-            raise ChannelError(msg)
-        if not 0 < len(user_ids) <= MAX_MULTICAST:
-            msg = f"a multicast takes 1 to {MAX_MULTICAST} users, not {len(user_ids)}"
-            raise ValueError(msg)
-        messages = [TextMessage(text=piece) for piece in split_text(text)][:5]
-        request = MulticastRequest(to=list(user_ids), messages=messages)
-        try:
-            await self._api.multicast(
-                request, x_line_retry_key=retry_key, _request_timeout=REQUEST_TIMEOUT
-            )
-        except ApiException as exc:
-            if exc.status == 409:  # accepted before under this key: already delivered
-                logger.info("LINE multicast %s already accepted (retry key repeated)", retry_key)
-                return
-            reason = f"LINE HTTP {exc.status}"
-            if exc.status == 429:
-                raise SendFailure(reason, retry_after=_retry_after(exc.headers)) from exc
-            raise SendFailure(reason, permanent=400 <= (exc.status or 0) < 500) from exc
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise SendFailure(f"LINE {type(exc).__name__}") from exc
 
 
 def notice_bot(settings: Settings, pool: int = 8) -> Bot:

@@ -18,7 +18,7 @@ from bot.clock import Clock
 from bot.notify.reminders import plan_reminders
 from bot.notify.sender import NoticeSender, SenderLimits
 from bot.notify.service import NoticeService
-from bot.notify.transports import LineMulticast, TelegramSend, Transports, notice_bot
+from bot.notify.transports import TelegramSend, Transports, notice_bot
 from bot.settings import Settings
 from bot.storage.base import Store
 from knowledge.notify import shipped_notify
@@ -93,8 +93,13 @@ def build_notifications(
             bots.append(client)
         return client
 
+    line = None
+    if settings.line_enabled:  # line-bot-sdk takes seconds to import: only when LINE is on
+        from bot.notify.line_multicast import LineMulticast
+
+        line = LineMulticast(settings)
     transports = Transports(
-        line=LineMulticast(settings) if settings.line_enabled else None,
+        line=line,
         telegram=TelegramSend(telegram) if client is not None else None,
     )
     sender = NoticeSender(

@@ -3,6 +3,7 @@ and turns an unanswered question into a paraphrase; the web chat answers with it
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -57,9 +58,9 @@ async def served(
         yield Served(url, runtime, browser)
 
 
-async def sign_in(page: Page) -> None:
+async def sign_in(page: Page, username: str = "clerk") -> None:
     await page.goto("/staff/knowledge")
-    await page.get_by_label("ユーザー名").fill("clerk")
+    await page.get_by_label("ユーザー名").fill(username)
     await page.get_by_label("パスワード").fill(PASSWORD)
     await page.get_by_role("button", name="ログイン").click()
     await expect(page.get_by_role("heading", name="ナレッジ")).to_be_visible()
@@ -136,9 +137,16 @@ async def test_a_clerk_turns_an_unanswered_question_into_a_paraphrase(
         chat = await open_chat(citizen)
         await citizen_asks(chat, ODD)
         await expect(chat.locator("#log")).to_contain_text("うまくお答えできませんでした")
+        # the question goes to the department of its closest entry; this clerk works there too
+        async with app.runtime.store.unit() as unit:
+            since = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+            [record] = await unit.inquiries.for_review(None, since)
+            fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+            departments = sorted({record.department, "dept.roads"})
+            await unit.staff.add("clerk2", "道路 次郎", fast.hash(PASSWORD), "staff", departments)
         async with app.context() as staff:
             page = await staff.new_page()
-            await sign_in(page)
+            await sign_in(page, "clerk2")
             await page.get_by_role("link", name="未回答の質問").first.click()
             group = page.locator("#groups .group").filter(has_text=ODD)
             await expect(group).to_have_count(1)

@@ -10,10 +10,11 @@ from sqlalchemy import insert, select
 
 from bot.channels.telegram.channel import make_bot
 from bot.clock import FrozenClock
+from bot.notify.line_multicast import LineMulticast
 from bot.notify.quiet import QuietHours
 from bot.notify.sender import NoticeSender, SenderLimits
 from bot.notify.service import Author, NoticeService, notify_repo
-from bot.notify.transports import LineMulticast, TelegramSend, Transports
+from bot.notify.transports import TelegramSend, Transports
 from bot.settings import Secret, Settings
 from bot.storage import SqlStore
 from bot.storage.base import Store

@@ -7,8 +7,9 @@ import asyncio
 import sys
 
 from bot.clock import SystemClock
+from bot.notify.line_multicast import LineMulticast
 from bot.notify.sender import NoticeSender
-from bot.notify.transports import LineMulticast, Transports
+from bot.notify.transports import Transports
 from bot.settings import Secret, Settings
 from bot.storage import create_store
 from knowledge.notify import shipped_notify
