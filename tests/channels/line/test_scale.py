@@ -141,9 +141,15 @@ async def test_a_slow_platform_does_not_slow_the_acknowledgements(
         started = time.monotonic()
         assert (await bot.post(event)).status_code == 200
         slowest = max(slowest, time.monotonic() - started)
-    assert slowest < 0.2
-    await bot.settle()
-    answered = answers_by_citizen(line_api, tokens_of(events))
+    # each send takes 2 s: an acknowledgement that waited for one would take that long
+    assert slowest < 1.0
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        answered = answers_by_citizen(line_api, tokens_of(events))
+        if sum(len(calls) for calls in answered.values()) >= 20:
+            break
+        await asyncio.sleep(0.1)
+    line_api.slow(0.0)
     assert sorted(len(calls) for calls in answered.values()) == [1] * 20
 
 
