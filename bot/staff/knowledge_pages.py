@@ -16,8 +16,7 @@ clerk edits the entries of their own departments, an admin all (others get 403).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -144,8 +143,7 @@ def _invalid(page: str, exc: EntryInvalid) -> Response:
     return redirect(f"{page}?error=invalid&{problems}")
 
 
-@dataclass(frozen=True)
-class _Editing:
+class _Editing(NamedTuple):
     """An entry a member of staff may edit, with the posted form."""
 
     loop: KnowledgeLoop
@@ -172,9 +170,7 @@ async def publish(request: Request, staff: StaffUser) -> Response:
     editing = await _editing(request, staff)
     if isinstance(editing, Response):
         return editing
-    loop, entry_id, entry, form, page = (
-        editing.loop, editing.entry_id, editing.entry, editing.form, editing.page
-    )
+    loop, entry_id, entry, form, page = editing
     data = edited_data(entry_data(entry), form)
     if not staff.is_admin and kv.owner_of(data) not in staff.departments:
         return forbidden_page(request, staff)  # a clerk cannot give an entry away
@@ -191,9 +187,7 @@ async def review(request: Request, staff: StaffUser) -> Response:
     editing = await _editing(request, staff)
     if isinstance(editing, Response):
         return editing
-    loop, entry_id, entry, form, page = (
-        editing.loop, editing.entry_id, editing.entry, editing.form, editing.page
-    )
+    loop, entry_id, entry, form, page = editing
     number = _text(form, "item")
     if not number.isdigit() or int(number) >= len(entry.review):
         return redirect(f"{page}?error=invalid")
@@ -212,7 +206,7 @@ async def revert(request: Request, staff: StaffUser) -> Response:
     editing = await _editing(request, staff)
     if isinstance(editing, Response):
         return editing
-    loop, entry_id, form, page = editing.loop, editing.entry_id, editing.form, editing.page
+    loop, entry_id, _entry, form, page = editing
     version = _text(form, "version")
     if not version.isdigit():
         return redirect(f"{page}?error=invalid")
@@ -227,9 +221,7 @@ async def conflict(request: Request, staff: StaffUser) -> Response:
     editing = await _editing(request, staff)
     if isinstance(editing, Response):
         return editing
-    loop, entry_id, entry, form, page = (
-        editing.loop, editing.entry_id, editing.entry, editing.form, editing.page
-    )
+    loop, entry_id, entry, form, page = editing
     choice = _text(form, "keep")
     try:
         if choice == "mine":  # the same entry again, now based on the new shipped one
