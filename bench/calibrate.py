@@ -1,12 +1,13 @@
-"""Fit the confidence calibration on the evaluation set's tuning half and report reliability.
+"""Fit the confidence calibration on the tuning data and report reliability.
 
     python -m bench.calibrate [--write]
 
-Features of each ranking (``intents.calibration.FEATURES``) are measured on the half of the
-development set whose misses were inspected when tuning (even CRC-32), with out-of-scope queries
-labelled wrong; a logistic regression (L2, Newton's method, numpy only) is fitted on them and,
-with ``--write``, saved to ``intents/data/calibration.yaml``. The reliability table compares the
-predicted probability with the observed top-1 accuracy per band on all three sets.
+Features of each ranking (``intents.calibration.FEATURES``) are measured on the tuning data — the
+half of the development set whose misses were inspected when tuning (even CRC-32) and the new
+development queries (``tests/data/eval_dev``) — with out-of-scope queries labelled wrong; a
+logistic regression (L2, Newton's method, numpy only) is fitted on them and, with ``--write``,
+saved to ``intents/data/calibration.yaml``. The reliability table compares the
+predicted probability with the observed top-1 accuracy per band on every set.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ import itertools
 import numpy as np
 import numpy.typing as npt
 
-from bench.accuracy import tuning_half
-from bench.evalset import Query, load_eval, load_frozen
+from bench.evalset import Query, load_dev, load_eval, load_frozen, tuning_half, tuning_queries
 from intents.analyzer import Synonyms
 from intents.calibration import CALIBRATION_FILE, FEATURES, Calibration
 from intents.matcher import Matcher, MatchWeights
@@ -125,10 +125,11 @@ def main() -> None:
     sets = {
         "tuned half": [q for q in old if tuning_half(q) == 0],
         "untouched half": [q for q in old if tuning_half(q) == 1],
+        "new development queries": load_dev(),
         "frozen": load_frozen(),
     }
     measured = {name: measure(matcher, qs) for name, qs in sets.items()}
-    model = fit(*measure(matcher, sets["tuned half"], masked=True))
+    model = fit(*measure(matcher, tuning_queries(), masked=True))
     for name, feature in model.coef.items():
         print(f"{name:12s} {feature:+.3f}")
     for name, (x, y, _) in measured.items():
@@ -140,7 +141,8 @@ def main() -> None:
             (
                 "Confidence calibration of the matcher: logistic regression over standardised",
                 "features (intents/calibration.py). Written by `python -m bench.calibrate",
-                "--write`, fitted on the development set's tuning half only (even CRC-32).",
+                "--write`, fitted on the development set's tuning half (even CRC-32) and the new",
+                "development queries (tests/data/eval_dev) only.",
             ),
         )
         print(f"\nwritten {CALIBRATION_FILE}")
