@@ -182,6 +182,10 @@ class Analyzer:
         social = {w for s in vocabulary.social for w in (*self._base(s).words, s)}
         self._social = frozenset(to_hiragana(clean(w)) for w in social)
 
+    def expansions(self, word: str) -> tuple[str, ...]:
+        """The vocabulary file's index words for one analysed query word (逃げる -> 避難, 所)."""
+        return self._expand.get(word, ())
+
     @staticmethod
     def _add_word(morpheme: Morpheme, words: list[str]) -> None:
         pos = morpheme.part_of_speech()

@@ -136,6 +136,10 @@ class TermIndex:
                 missing += self.idf(term)
         return found, missing
 
+    def knows(self, term: str) -> bool:
+        """Whether any document contains ``term``."""
+        return term in self._slices
+
     @property
     def vocabulary_size(self) -> int:
         return len(self._slices)

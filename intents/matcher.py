@@ -21,6 +21,7 @@ Usage::
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -163,6 +164,7 @@ class Matcher:
     vocabulary: Vocabulary | None = None
     documents: tuple[Document, ...] = ()  # what the index was built from (for updates)
     analyses: dict[str, Analysis] = field(default_factory=dict, repr=False)  # text -> features
+    asked: frozenset[str] = frozenset()  # the words of the entries' questions and keywords
 
     @classmethod
     def build(
@@ -221,12 +223,12 @@ class Matcher:
             return TermIndex(fields, k1=weights.k1, b=weights.b)
 
         words = index(q_words, a_words if weights.word_body else [[] for _ in q_words])
+        asked = frozenset(w for ws in q_words for w in ws)
         dense = None
         vectors = WordVectors.load() if weights.use_dense or weights.use_neighbours else None
         if vectors is not None and documents:
             # Expansions go to the words people ask with: the questions' and keywords' words.
-            asked = sorted({w for ws in q_words for w in ws})
-            dense = DenseIndex(vectors, words.idf, q_words, a_words, asked)
+            dense = DenseIndex(vectors, words.idf, q_words, a_words, sorted(asked))
         return cls(
             ids=[d.id for d in documents],
             dense=dense,
@@ -243,6 +245,7 @@ class Matcher:
             vocabulary=vocabulary,
             documents=tuple(documents),
             analyses=known,
+            asked=asked,
         )
 
     def __len__(self) -> int:
@@ -286,6 +289,8 @@ class Matcher:
         analysis = self.analyzer.analyze(query)
         if not analysis.content:
             return [], {}
+        if self.weights.use_expansion:
+            analysis = self._stand_ins(analysis)
         retrieval, english_query = self._retrieve(analysis)
         if not retrieval.any():
             return [], {}
@@ -354,6 +359,11 @@ class Matcher:
             (self.english, analysis.english) if english_query else (self.words, analysis.words)
         )
         found, missing = index.evidence(terms, best)
+        distinct = set(terms)
+        unknown = sum(not index.knows(t) for t in distinct) / max(len(distinct), 1)
+        dense = 0.0
+        if self.dense is not None and not english_query and analysis.words:
+            dense = float(self.dense.similarity(analysis.words, np.asarray([best]))[0])
         return {
             "score": float(scores[0]),
             "evidence": float(np.log1p(found)),
@@ -364,6 +374,8 @@ class Matcher:
             "length": float(np.log1p(len(analysis.words) + len(analysis.english))),
             "related": float(len(docs) > 1 and docs[1] in related),
             "english": float(english_query),
+            "unknown": unknown,
+            "dense": dense,
         }
 
     def _retrieve(self, analysis: Analysis) -> tuple[FloatArray, bool]:
@@ -407,6 +419,23 @@ class Matcher:
                 total += weight * scores / ceiling
                 used += weight
         return (total / used if used else total), False
+
+    def _stand_ins(self, analysis: Analysis) -> Analysis:
+        """A query word no entry is asked with (逃げる: in one answer only, in another sense)
+        mostly lowers the coverage; where the vocabulary file names the entries' word for it
+        (避難), that word stands in for it, at full weight."""
+        words: list[str] = []
+        for word in analysis.words:
+            targets = self.analyzer.expansions(word)
+            if targets and word not in self.asked:
+                words.extend(targets)
+            else:
+                words.append(word)
+        if words == list(analysis.words):
+            return analysis
+        unique = tuple(dict.fromkeys(words))
+        expanded = tuple(x for x in analysis.expanded if x not in unique)
+        return dataclasses.replace(analysis, words=unique, expanded=expanded)
 
     def _fuzzy(self, analysis: Analysis, top: np.ndarray, english_query: bool) -> FloatArray:
         """Best rapidfuzz similarity (0..1) of the query to each candidate's questions."""
