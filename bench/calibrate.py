@@ -46,6 +46,7 @@ def measure(
     rows: list[list[float]] = []
     labels: list[int] = []
     synthetic: list[bool] = []
+    in_scope: list[bool] = []
     position = {entry_id: i for i, entry_id in enumerate(matcher.ids)}
     for q in queries:
         ranked, features = matcher.explain(q.text, k=3)
@@ -53,6 +54,7 @@ def measure(
             rows.append([features[f] for f in FEATURES])
             labels.append(int(q.expect is not None and ranked[0].entry_id == q.expect))
             synthetic.append(False)
+            in_scope.append(q.expect is not None)
         if masked and q.expect is not None:
             i = position[q.expect]
             prior = float(matcher.priors[i])
@@ -65,11 +67,13 @@ def measure(
                 rows.append([features[f] for f in FEATURES])
                 labels.append(0)
                 synthetic.append(True)
+                in_scope.append(True)
     y = np.asarray(labels, dtype=np.float64)
     fake = np.asarray(synthetic, dtype=bool)
     sample = np.ones(len(y))
-    if fake.any():
-        real_wrong = float((y[~fake] == 0).sum())
+    if fake.any():  # out-of-scope rows are wrong too, but not wrong rankings of a question
+        asked = np.asarray(in_scope, dtype=bool) & ~fake
+        real_wrong = float((y[asked] == 0).sum())
         wanted = EXPECTED_WRONG / (1 - EXPECTED_WRONG) * float(y.sum()) - real_wrong
         sample[fake] = max(wanted, 0.0) / fake.sum()
     return np.asarray(rows, dtype=np.float64), y, sample

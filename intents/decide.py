@@ -42,7 +42,7 @@ class Limits:
     clarify: float = 0.30
     suggest: float = 0.15
     choices: int = 3
-    confident: float = 0.80
+    confident: float = 0.75
     unsure: float = 0.35
     floor: float = 0.25  # and a direct answer needs at least this much evidence (top score)
 

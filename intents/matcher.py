@@ -103,6 +103,9 @@ class MatchWeights:
     one_word_margin: float = 0.2
     one_word_cap: float = 0.5
     one_word_reading: int = 8
+    # A message at least half of whose words no entry contains (明日の天気, 箱根駅伝の優勝校) is
+    # most likely about something else: its confidence is capped below any answer band too.
+    unknown_share: float = 0.5
 
 
 _SCORERS: dict[str, Any] = {
@@ -330,6 +333,8 @@ class Matcher:
             runner_up = features["score"] - features["margin"]
             if runner_up > (1 - w.one_word_margin) * features["score"]:
                 confidence = min(confidence, w.one_word_cap)
+        if confidence is not None and features["unknown"] >= w.unknown_share:
+            confidence = min(confidence, w.one_word_cap)
         shown = docs[:k]
         ranked = [
             Candidate(
@@ -361,9 +366,6 @@ class Matcher:
         found, missing = index.evidence(terms, best)
         distinct = set(terms)
         unknown = sum(not index.knows(t) for t in distinct) / max(len(distinct), 1)
-        dense = 0.0
-        if self.dense is not None and not english_query and analysis.words:
-            dense = float(self.dense.similarity(analysis.words, np.asarray([best]))[0])
         return {
             "score": float(scores[0]),
             "evidence": float(np.log1p(found)),
@@ -375,7 +377,6 @@ class Matcher:
             "related": float(len(docs) > 1 and docs[1] in related),
             "english": float(english_query),
             "unknown": unknown,
-            "dense": dense,
         }
 
     def _retrieve(self, analysis: Analysis) -> tuple[FloatArray, bool]:
@@ -398,7 +399,10 @@ class Matcher:
                     for near in self.dense.neighbours(
                         word, w.neighbour_count, w.neighbour_threshold
                     ):
-                        extra.setdefault(near, w.neighbour_weight)
+                        # A neighbour weighs at most what its word does: the rare neighbours
+                        # of a common word (所 -> 辺り) would otherwise swamp the coverage.
+                        ratio = min(1.0, self.words.idf(word) / self.words.idf(near))
+                        extra.setdefault(near, w.neighbour_weight * ratio)
             parts.append((w.word, self.words, list(analysis.words), extra))
         if w.use_reading:
             parts.append((w.reading, self.readings, char_ngrams(analysis.reading), {}))
