@@ -101,7 +101,7 @@ async def test_yes_in_english_is_thanked_in_english(engine: Engine) -> None:
 
 async def test_a_no_followed_by_a_new_question_is_the_new_question(engine: Engine) -> None:
     await say(engine, BY_MAIL)
-    reply = await say(engine, "いいえ、除雪について知りたい")
+    reply = await say(engine, "いいえ、除雪車に塀を壊されました")
     assert reply.kind is OutcomeKind.ANSWER
     assert "除雪" in reply.text
 
