@@ -179,7 +179,9 @@ class Analyzer:
         self._english = {
             self._stem(k): tuple(self._stem(w) for w in v) for k, v in vocabulary.english.items()
         }
-        social = {w for s in vocabulary.social for w in (*self._base(s).words, s)}
+        social = {
+            w for s in vocabulary.social for w in (*self._base(s).words, *self._base(s).english, s)
+        }
         self._social = frozenset(to_hiragana(clean(w)) for w in social)
 
     def expansions(self, word: str) -> tuple[str, ...]:
