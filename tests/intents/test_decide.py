@@ -10,7 +10,8 @@ from intents.matcher import Candidate
 
 
 @pytest.mark.parametrize(
-    "text", ["はい", "ありがとう", "👍", "うん", "ok", "笑", "ありがとうございました！"]
+    "text",
+    ["はい", "ありがとう", "👍", "うん", "ok", "笑", "ありがとうございました！", "good night"],
 )
 def test_a_message_without_content_offers_no_topics(knowledge: Knowledge, text: str) -> None:
     decision = knowledge.decide(text)
@@ -31,9 +32,23 @@ def test_a_lost_my_number_card_is_answered_with_the_procedure_as_follow_up(
 
 def test_running_from_an_earthquake_leads_to_the_shelters(knowledge: Knowledge) -> None:
     decision = knowledge.decide("地震のときどこに逃げればいい")
-    assert decision.verdict is not Verdict.FALLBACK
+    assert decision.verdict is Verdict.ANSWER
     assert decision.top is not None
     assert decision.top.entry_id == "faq.disaster.shelters"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "明日の天気は？",  # weather
+        "箱根駅伝の優勝校はどこですか",  # sports on television
+        "京都の紅葉の見頃はいつ？",  # another city
+        "メルカリで売れた商品の発送方法",  # a private company
+        "暇",  # chit-chat
+    ],
+)
+def test_a_message_about_something_else_is_never_answered(knowledge: Knowledge, text: str) -> None:
+    assert knowledge.decide(text).verdict is not Verdict.ANSWER
 
 
 def test_an_english_sofa_is_bulky_waste(knowledge: Knowledge) -> None:

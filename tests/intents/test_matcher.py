@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from intents.analyzer import Synonyms
+from intents.analyzer import Synonyms, Vocabulary
 from intents.decide import Limits, Verdict, decide
 from intents.matcher import Candidate, Document, Matcher
 
@@ -96,3 +96,28 @@ def test_decide_thresholds() -> None:
     assert weak.verdict is Verdict.FALLBACK
     assert [c.entry_id for c in weak.candidates] == ["a"]  # offered as a suggestion
     assert decide([], limits).verdict is Verdict.FALLBACK
+
+
+def test_a_word_no_entry_is_asked_with_gives_way_to_the_vocabulary_word() -> None:
+    shelter = Document(
+        "shelter", ("避難所はどこですか",), ("避難所",), "近くの避難所を確認してください。"
+    )
+    window = Document(
+        "window",
+        ("窓の断熱をしたい",),
+        ("断熱", "内窓"),
+        "熱の多くは窓から逃げるため、内窓が有効です。",
+    )
+    vocabulary = Vocabulary(expand={"逃げる": ("避難所",)})
+    matcher = Matcher.build([shelter, window], vocabulary=vocabulary)
+    ranked = matcher.rank("どこに逃げればいい", k=2)
+    assert ranked[0].entry_id == "shelter"
+    # 逃げる (only in the window answer, in another sense) no longer drags the score down: the
+    # citizen's word counts about as much as the entries' own word would.
+    assert ranked[0].score >= 0.8 * matcher.rank("どこに避難すればいい", k=1)[0].score
+
+
+def test_a_message_of_words_no_entry_contains_is_not_answered(matcher: Matcher) -> None:
+    ranked, features = matcher.explain("明日の競馬の予想と天気", k=3)
+    assert features["unknown"] >= 0.5
+    assert decide(ranked, Limits()).verdict is not Verdict.ANSWER
