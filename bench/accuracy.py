@@ -83,7 +83,7 @@ LEXICAL = {
     "use_stemmer": False,
 }
 # Cumulative: each row adds one ingredient to the row above. The calibration is refitted for
-# every row on the tuning half (bench.calibrate), as the features change with the ingredients.
+# every row on the tuning data (bench.calibrate), as the features change with the ingredients.
 VARIANTS: dict[str, dict[str, object]] = {
     "lexical only (score rule, as before)": LEXICAL,
     "+ calibrated confidence, topic-aware decision": LEXICAL,

@@ -1,8 +1,8 @@
 """Calibrated confidence: an estimate of P(the top candidate is the right entry).
 
 A logistic regression over a few features of one ranking (``FEATURES``); its coefficients are
-data, fitted on the evaluation set's tuning half by ``python -m bench.calibrate`` and stored in
-``intents/data/calibration.yaml``.
+data, fitted on the tuning data (``bench.evalset.tuning_queries``) by ``python -m
+bench.calibrate`` and stored in ``intents/data/calibration.yaml``.
 """
 
 from __future__ import annotations
