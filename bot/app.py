@@ -90,14 +90,17 @@ async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> 
 
 
 def health_routes(runtime: Runtime) -> list[BaseRoute]:
-    """``GET /healthz``: the database answers, the knowledge is loaded, which channels are on;
-    ``GET /metrics``: Prometheus text (keep it off the public proxy: see docs/deploy.md)."""
+    """``GET /healthz``: the database answers, the knowledge is loaded, which channels are on,
+    and the backlog (webhook events stored and not processed yet); ``GET /metrics``: Prometheus
+    text (keep it off the public proxy: see docs/deploy.md)."""
 
     async def healthz(request: Request) -> Response:
         database = await runtime.store.ping()
+        backlog = await runtime.inbox.backlog() if database else None
         body = {
             "status": "ok" if database else "degraded",
             "database": database,
+            "backlog": backlog,
             "knowledge_entries": len(runtime.knowledge.kb),
             "channels": sorted(runtime.channels),
         }
