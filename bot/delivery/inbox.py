@@ -22,7 +22,6 @@ outside any transaction; its message is stored by the engine, not at the webhook
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import time
@@ -39,6 +38,7 @@ from bot.procedures.photos import PhotoSource, fetch_photo
 from bot.storage.base import Store, Unit
 from bot.storage.base_inbox import ClaimedEvent, OutboxItem
 from bot.storage.records import Channel as ChannelName
+from bot.waiting import wait_at_most
 
 logger = logging.getLogger(__name__)
 
@@ -176,8 +176,7 @@ class Inbox:
             self._rounds += 1
             if free > 0 and len(claimed) == free:
                 continue  # maybe more waiting
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+            await wait_at_most(self.poll_interval, self._wake.wait())
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)

@@ -8,7 +8,6 @@ staff can see it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -22,6 +21,7 @@ from bot.metrics import Metrics
 from bot.storage.base import Store
 from bot.storage.records import Channel as ChannelName
 from bot.storage.records import OutboxRecord
+from bot.waiting import wait_at_most
 
 logger = logging.getLogger(__name__)
 
@@ -232,8 +232,7 @@ class Delivery:
             except Exception:  # the worker must survive a database hiccup
                 logger.exception("outbox worker: flush failed")
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+            await wait_at_most(self.poll_interval, self._wake.wait())
 
     def start(self) -> None:
         if self._worker is None:
