@@ -258,28 +258,37 @@ class Inbox:
         return await fetch_photo(adapter, incoming, self.store, self.attachments)
 
     async def drain(self, *, limit: float = 60.0) -> None:
-        """Wait until nothing claimable is left and every answer sent so far is marked sent.
+        """Wait until nothing claimable is left, nothing is in flight and every answer sent so
+        far is marked sent (tests, tools).
 
-        Events waiting behind an answer the outbox retries later stay stored (tests, tools).
-        Gives up after ``limit`` seconds, with a warning.
+        Events waiting behind an answer the outbox retries later stay stored. Raises
+        :class:`TimeoutError`, saying what is still busy, if that takes over ``limit`` seconds.
         """
         try:
             async with asyncio.timeout(limit):
                 await self._drain()
         except TimeoutError:
-            logger.warning("inbox: busy after %.0f s (%d running)", limit, len(self._running))
+            dispatcher = "running" if self._working() else "stopped"
+            msg = (
+                f"inbox still busy after {limit:.0f} s: {len(self._running)} events in flight, "
+                f"sent marks {'written' if self.delivery.settled() else 'pending'}, "
+                f"dispatcher {dispatcher}"
+            )
+            raise TimeoutError(msg) from None
+
+    def _working(self) -> bool:
+        return self._dispatcher is not None and not self._dispatcher.done()
 
     async def _drain(self) -> None:
         while True:
             await asyncio.gather(*list(self._running), return_exceptions=True)
             await self.delivery.settle()
-            if self._dispatcher is None or self._dispatcher.done():
+            if not self._working():
                 return
             start = self._rounds
-            self._wake.set()
-            while self._rounds < start + 2:  # one whole round began after this point
-                await asyncio.sleep(0.002)
+            while self._rounds < start + 2 and self._working():  # a whole round after this
                 self._wake.set()
+                await asyncio.sleep(0.002)
             if self._last_claimed == 0 and not self._running and self.delivery.settled():
                 return
 

@@ -161,6 +161,29 @@ async def test_healthz_reports_the_backlog(bot: LineBot) -> None:
     assert body["backlog"] == 3
 
 
+async def test_the_inbox_stops_even_when_woken_as_it_is_stopped(bot: LineBot) -> None:
+    """A shutdown that lands as the workers are woken (by a webhook, a sent mark) ends."""
+    inbox = bot.runtime.inbox
+    for turns in range(6):
+        await asyncio.sleep(0.05)  # the dispatcher is parked, waiting for work
+        inbox.schedule()
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        await asyncio.wait_for(inbox.stop(), timeout=5.0)
+        inbox.start()
+
+
+async def test_draining_a_busy_inbox_gives_up_in_time_and_says_why(
+    bot: LineBot, line_api: FakeLineApi
+) -> None:
+    line_api.slow(3.0)
+    assert (await bot.post(text_event("ごみの出し方"))).status_code == 200
+    started = time.monotonic()
+    with pytest.raises(TimeoutError, match="inbox still busy"):
+        await bot.runtime.inbox.drain(limit=0.5)
+    assert time.monotonic() - started < 2.0
+
+
 async def test_a_crash_mid_burst_loses_nothing_and_answers_nothing_twice(
     tmp_path: Path, line_api: FakeLineApi
 ) -> None:
