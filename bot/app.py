@@ -26,6 +26,7 @@ from bot.channels.web import photo as web_photo
 from bot.channels.web.api import WebChannel, WebChat
 from bot.clock import Clock
 from bot.knowledge_service import Knowledge
+from bot.logs import configure
 from bot.metrics import CONTENT_TYPE
 from bot.notify import api as notify_api
 from bot.runtime import Runtime, compose, running
@@ -187,6 +188,17 @@ def console_services(runtime: Runtime) -> Console:
         knowledge_loop=runtime.knowledge_loop,
         notifications=runtime.notifications,
     )
+
+
+def worker_app() -> Starlette:
+    """One process of ``citybot serve --workers N``: logging and the app from the environment.
+
+    uvicorn starts each worker as a fresh interpreter, so the parent's log set-up does not
+    reach it; the index is loaded from the cache the parent built.
+    """
+    settings = Settings.from_env()
+    configure(settings.log_format)
+    return create_app(settings)
 
 
 def create_app(

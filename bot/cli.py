@@ -193,12 +193,13 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"citybot: serving on http://{host}:{port}/ with {workers} processes")
         # Each process imports the factory and composes its own runtime from the environment.
         uvicorn.run(
-            "bot.app:create_app",
+            "bot.app:worker_app",
             factory=True,
             host=host,
             port=port,
             workers=workers,
             timeout_graceful_shutdown=3,
+            log_config=None,
         )
         return 0
     print(f"citybot: serving on http://{host}:{port}/ (web chat)")

@@ -7,6 +7,7 @@ in processes of their own, talking to the fake LINE API served here.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -265,3 +266,35 @@ async def test_two_processes_on_postgresql_answer_each_event_once_and_in_order(
                 assert event["kind"] == "escalation"
         finally:
             await bus.stop()
+
+
+@pytest.mark.postgres
+async def test_serve_with_workers_answers_in_order_and_its_workers_log_as_set(
+    tmp_path: Path, line_api: FakeLineApi
+) -> None:
+    from bot.storage.db import migrate
+    from tests.storage.conftest import throwaway_postgres
+
+    with throwaway_postgres() as url:
+        run_in_thread(migrate(url))
+        env = {**server_env(url, line_api.base_url, tmp_path), "CITYBOT_LOG_FORMAT": "json"}
+        log = tmp_path / "server.log"
+        async with (
+            served_bot(env, log, "--workers", "2") as server,
+            httpx.AsyncClient(timeout=10) as client,
+        ):
+            events = interleaved(citizens=6, each=3)
+            for event in events:
+                assert await post_to(client, server.url, event) == 200
+                await asyncio.sleep(0.02)
+            tokens = tokens_of(events)
+
+            def all_answered() -> bool:
+                return sum(map(len, answers_by_citizen(line_api, tokens).values())) >= 18
+
+            await wait_until(all_answered, 30)
+            await asyncio.sleep(0.5)
+            assert in_order(events, answers_by_citizen(line_api, tokens)) == []
+    lines = [line for line in log.read_text().splitlines() if line.startswith("{")]
+    loggers = {json.loads(line)["logger"] for line in lines}
+    assert "bot.engine" in loggers  # a turn, logged by a worker with its own log set-up
