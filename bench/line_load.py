@@ -735,9 +735,27 @@ async def run(args: argparse.Namespace, processes: Processes, work: Path) -> int
         }
     )
     # cwd: the work directory, so that no .env of the checkout is read
-    bot_process = processes.start(
-        "citybot", [_citybot(), "serve", "--port", str(bot_port)], bot_env, work
-    )
+    if args.server == "reference":
+        command = [
+            *server,
+            "reference",
+            "--port",
+            str(bot_port),
+            "--token",
+            ACCESS_TOKEN,
+            "--secret",
+            CHANNEL_SECRET,
+            "--line-api",
+            fake_url,
+            "--database",
+            str(work / "reference.db"),
+        ]
+        bot_process = processes.start("citybot", command, _child_env({}), ROOT)
+    else:
+        serve = [_citybot(), "serve", "--port", str(bot_port)]
+        if args.serve_workers > 1:
+            serve += ["--workers", str(args.serve_workers)]
+        bot_process = processes.start("citybot", serve, bot_env, work)
     bare_process = processes.start(
         "bare", [*server, "bare", "--port", str(bare_port)], _child_env({}), ROOT
     )
@@ -855,6 +873,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="requests in flight for the ceiling; several (comma-separated): the best is used",
     )
     parser.add_argument("--seed", type=int, default=1, help="questions and citizens drawn")
+    parser.add_argument(
+        "--server",
+        choices=["citybot", "reference"],
+        default="citybot",
+        help="the bot under load: citybot serve, or the minimal reference bot",
+    )
+    parser.add_argument(
+        "--serve-workers", type=int, default=1, help="citybot serve --workers (PostgreSQL)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, db)")
     args = parser.parse_args(argv)
 

@@ -26,6 +26,7 @@ from bot.channels.web import photo as web_photo
 from bot.channels.web.api import WebChannel, WebChat
 from bot.clock import Clock
 from bot.knowledge_service import Knowledge
+from bot.logs import configure
 from bot.metrics import CONTENT_TYPE
 from bot.notify import api as notify_api
 from bot.runtime import Runtime, compose, running
@@ -90,14 +91,17 @@ async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> 
 
 
 def health_routes(runtime: Runtime) -> list[BaseRoute]:
-    """``GET /healthz``: the database answers, the knowledge is loaded, which channels are on;
-    ``GET /metrics``: Prometheus text (keep it off the public proxy: see docs/deploy.md)."""
+    """``GET /healthz``: the database answers, the knowledge is loaded, which channels are on,
+    and the backlog (webhook events stored and not processed yet); ``GET /metrics``: Prometheus
+    text (keep it off the public proxy: see docs/deploy.md)."""
 
     async def healthz(request: Request) -> Response:
         database = await runtime.store.ping()
+        backlog = await runtime.inbox.backlog() if database else None
         body = {
             "status": "ok" if database else "degraded",
             "database": database,
+            "backlog": backlog,
             "knowledge_entries": len(runtime.knowledge.kb),
             "channels": sorted(runtime.channels),
         }
@@ -184,6 +188,17 @@ def console_services(runtime: Runtime) -> Console:
         knowledge_loop=runtime.knowledge_loop,
         notifications=runtime.notifications,
     )
+
+
+def worker_app() -> Starlette:
+    """One process of ``citybot serve --workers N``: logging and the app from the environment.
+
+    uvicorn starts each worker as a fresh interpreter, so the parent's log set-up does not
+    reach it; the index is loaded from the cache the parent built.
+    """
+    settings = Settings.from_env()
+    configure(settings.log_format)
+    return create_app(settings)
 
 
 def create_app(

@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the server: web chat, LINE and Telegram webhooks")
     serve.add_argument("--host", help="address to bind (default CITYBOT_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default CITYBOT_PORT or 8000)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="server processes (PostgreSQL only; default 1)"
+    )
 
     line = sub.add_parser("line", help="LINE maintenance")
     line_sub = line.add_subparsers(dest="line_command", required=True)
@@ -182,6 +185,23 @@ def _serve(args: argparse.Namespace) -> int:
 
     # a broken file stops start-up, named; the built index is cached for the next start
     knowledge = Knowledge.load(settings.knowledge_dir, cache_dir=settings.index_cache_dir)
+    workers = max(1, int(args.workers or 1))
+    if workers > 1:
+        if settings.database_url.startswith("sqlite"):
+            print("citybot: --workers needs PostgreSQL (SQLite: one process)", file=sys.stderr)
+            return 2
+        print(f"citybot: serving on http://{host}:{port}/ with {workers} processes")
+        # Each process imports the factory and composes its own runtime from the environment.
+        uvicorn.run(
+            "bot.app:worker_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            timeout_graceful_shutdown=3,
+            log_config=None,
+        )
+        return 0
     print(f"citybot: serving on http://{host}:{port}/ (web chat)")
     app = create_app(settings, knowledge=knowledge)
     # log_config=None: uvicorn's lines go through the handler set above (text or JSON)

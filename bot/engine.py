@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from bot.choices import COMMAND, SAY, decode
@@ -44,7 +44,13 @@ from bot.storage.records import (
 from handlers import default_handlers
 from handlers.base import NOT_HANDLED, Handler, Response, Turn
 from handlers.context import remember
-from handlers.flows.state import FLOW_KEY, FlowServices, delete_files, expire_in_unit
+from handlers.flows.state import (
+    FLOW_KEY,
+    FlowServices,
+    delete_files,
+    expire_in_unit,
+    flow_deadline,
+)
 from handlers.handoff import BOT, STAFF, WAITING, Availability
 from handlers.privacy import ERASE, erase_user
 from intents.normalize import clean, has_japanese, looks_english, normalize
@@ -84,6 +90,9 @@ _SLASH_COMMANDS = {
     "/stop": "stop",
 }
 
+
+#: Called inside the transaction that stores a turn's answer, with its replies.
+Finish = Callable[[Unit, Sequence[Reply]], Awaitable[None]]
 
 _CATALOGS: dict[int, tuple[KnowledgeBase, FlowCatalog]] = {}
 
@@ -142,35 +151,67 @@ class Engine:
             if handlers is not None
             else default_handlers(availability, self.services)
         )
-        self._locks = KeyedLock()
-        # conversations with a flow in progress -> their citizen, for the expiry sweep
-        self._open_flows: dict[int, tuple[str, str]] = {}
+        self._locks = KeyedLock()  # one process's order; across processes the inbox's claims
 
-    async def handle(self, msg: Incoming) -> Outcome:
+    async def handle(
+        self, msg: Incoming, *, stored: int | None = None, finish: Finish | None = None
+    ) -> Outcome:
+        """Answer one message.
+
+        Args:
+            stored: the citizen's user id when the message was already stored with its webhook
+                event (:meth:`store_incoming`); it is not stored again.
+            finish: called inside the transaction that stores the answer and the conversation
+                state, with the replies: the inbox queues them in the outbox and marks the event
+                processed there, so all of it is committed together or not at all.
+        """
         started = time.perf_counter()
         async with self._locks.hold((msg.channel, msg.user_id)):
-            outcome = await self._handle(msg)
+            outcome = await self._handle(msg, stored, finish)
         self.metrics.turn(msg.channel, outcome.kind.value, time.perf_counter() - started)
         return outcome
 
-    async def _handle(self, msg: Incoming) -> Outcome:
-        started = time.perf_counter()
+    async def store_incoming(self, unit: Unit, msg: Incoming, user: UserRecord | None) -> int:
+        """Store a citizen's message (and the citizen, on first contact) in ``unit``.
+
+        Returns the user id, for :meth:`handle`'s ``stored``.
+        """
+        user, _convo = await self._store_incoming(unit, msg, user)
+        return user.id
+
+    async def _store_incoming(
+        self, unit: Unit, msg: Incoming, user: UserRecord | None = None
+    ) -> tuple[UserRecord, ConversationRecord]:
         channel = cast(Channel, msg.channel)
-        async with self.store.unit() as unit:  # stored and committed before it is answered
+        if user is None:
             user = await unit.users.get_or_create(
                 channel, msg.user_id, display_name=msg.display_name
             )
-            convo = await unit.conversations.open_for(user.id)
-            await unit.messages.add(
-                convo.id,
-                direction="in",
-                author="citizen",
-                text=msg.text,
-                kind=_KIND_STORED[msg.kind],
-                payload=dict(msg.payload) if msg.payload else None,
-                platform_id=msg.platform_id,
-            )
-            await unit.users.touch(user.id)
+        convo = await unit.conversations.open_for(user.id)
+        await unit.messages.add(
+            convo.id,
+            direction="in",
+            author="citizen",
+            text=msg.text,
+            kind=_KIND_STORED[msg.kind],
+            payload=dict(msg.payload) if msg.payload else None,
+            platform_id=msg.platform_id,
+        )
+        await unit.users.touch(user.id)
+        return user, convo
+
+    async def _handle(self, msg: Incoming, stored: int | None, finish: Finish | None) -> Outcome:
+        started = time.perf_counter()
+        found: tuple[UserRecord, ConversationRecord] | None = None
+        if stored is not None:  # read only: the message was committed with its event
+            async with self.store.unit() as unit:
+                known = await unit.users.get(stored)
+                if known is not None:
+                    found = known, await unit.conversations.open_for(known.id)
+        if found is None:
+            async with self.store.unit() as unit:  # stored and committed before it is answered
+                found = await self._store_incoming(unit, msg)
+        user, convo = found
         state: dict[str, Any] = dict(convo.state or {})
         turn = self._turn(msg, state, str(convo.status), user.language)
         turn.user_id, turn.conversation_id = user.id, convo.id
@@ -186,12 +227,9 @@ class Engine:
         if turn.truncated and response.kind in (OutcomeKind.ANSWER, OutcomeKind.CHOICES):
             replies = (Reply(turn.say("too_long")), *replies)
         remember(state, replies, self.services.now())  # what a typed reply may answer
-        if FLOW_KEY in state:
-            self._open_flows[convo.id] = (msg.channel, msg.user_id)
-        else:
-            self._open_flows.pop(convo.id, None)
+        had_flow = FLOW_KEY in (convo.state or {})
         if response.extra.get(ERASE):
-            return await self._erase(msg, user, convo, response, turn.language, started)
+            return await self._erase(msg, user, convo, response, turn.language, started, finish)
         escalation: tuple[EscalationRecord, str] | None = None
         last_entry = state.get("last_entry")  # read back by the published figures:
         turn_keys = turn_record(response, self.knowledge.kb, last_entry)
@@ -222,6 +260,10 @@ class Engine:
                 await unit.users.set_active(user.id, False)
             elif not user.active:
                 await unit.users.set_active(user.id, True)
+            if had_flow or FLOW_KEY in state:  # the sweep finds it by this deadline
+                await unit.deadlines.set(convo.id, flow_deadline(state, self.flows))
+            if finish is not None:
+                await finish(unit, replies)
         extra = response.extra
         if response.escalate is not None:  # e.g. two failures in a row: staff take over
             extra = {**extra, "handed_off": True}
@@ -259,11 +301,14 @@ class Engine:
         response: Response,
         language: str,
         started: float,
+        finish: Finish | None,
     ) -> Outcome:
         """The citizen asked for their data to be deleted: nothing of this turn is stored."""
-        self._open_flows.pop(convo.id, None)
         keys = await erase_user(self.store, user.id)
         await delete_files(self.services, keys)
+        if finish is not None:
+            async with self.store.unit() as unit:
+                await finish(unit, response.replies)
         logger.info(
             "conversation %s: %s %s (citizen data deleted) in %.1f ms",
             convo.id,
@@ -282,17 +327,24 @@ class Engine:
     async def sweep_flows(self) -> int:
         """Delete flows left unfinished past their time (their partial answers and photos).
 
-        Runs periodically in the server; a flow is also expired at the citizen's next message.
-        Returns how many were deleted.
+        Runs periodically in every server process: the flows are found by their deadline in the
+        database, and each is taken by one process only. A flow is also expired at the
+        citizen's next message. Returns how many were deleted.
         """
         now = self.services.now()
+        async with self.store.unit() as unit:
+            due = await unit.deadlines.due(now)
         deleted = 0
-        for conversation_id, key in list(self._open_flows.items()):
-            async with self._locks.hold(key), self.store.unit() as unit:
+        for conversation_id in due:
+            async with self.store.unit() as unit:
+                if not await unit.deadlines.take(conversation_id, now):
+                    continue  # another process took it
                 keys = await expire_in_unit(unit, self.services, conversation_id, now)
-            if keys is None:
-                continue  # still within its time
-            self._open_flows.pop(conversation_id, None)
+                if keys is None:  # touched since: still within its time
+                    convo = await unit.conversations.get(conversation_id)
+                    state = convo.state if convo is not None else {}
+                    await unit.deadlines.set(conversation_id, flow_deadline(state, self.flows))
+                    continue
             deleted += 1
             await delete_files(self.services, keys)
         return deleted

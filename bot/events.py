@@ -24,6 +24,8 @@ from typing import Any
 import asyncpg
 from sqlalchemy import make_url
 
+from bot.waiting import wait_at_most
+
 logger = logging.getLogger(__name__)
 
 QUEUE_SIZE = 100
@@ -93,8 +95,7 @@ class PostgresEventBus(EventBus):
 
     async def stop(self) -> None:
         if self._sender is not None:
-            with contextlib.suppress(TimeoutError):  # let queued events out, briefly
-                await asyncio.wait_for(self._outgoing.join(), timeout=1.0)
+            await wait_at_most(1.0, self._outgoing.join())  # let queued events out, briefly
             self._sender.cancel()
             await asyncio.gather(self._sender, return_exceptions=True)
             self._sender = None

@@ -118,7 +118,10 @@ def compose(
     applications = ApplicationService(
         store, knowledge, events, delivery, flows=engine.flows, clock=clock
     )
-    inbox = Inbox(store, engine, delivery, channels, attachments, metrics=metrics)
+    single = settings.database_url.startswith("sqlite")  # else several processes may share it
+    inbox = Inbox(
+        store, engine, delivery, channels, attachments, single_process=single, metrics=metrics
+    )
     return Runtime(
         settings=settings,
         clock=clock,
@@ -168,10 +171,11 @@ async def running(runtime: Runtime) -> AsyncIterator[Runtime]:
         runtime.delivery.start()
         if runtime.notifications is not None:
             await runtime.notifications.start()
-        resumed = await runtime.inbox.resume()
-        if resumed:
-            logger.warning("processed %d webhook events left over from the last run", resumed)
         await runtime.knowledge_loop.sync()  # the city's edits, before the first answer
+        backlog = await runtime.inbox.resume()
+        if backlog:
+            logger.warning("%d stored webhook events are waiting to be processed", backlog)
+        runtime.inbox.start()
         sweeper = asyncio.create_task(sweep_flows(runtime.engine), name="flow-sweeper")
         syncer = asyncio.create_task(runtime.knowledge_loop.run(), name="knowledge-sync")
         try:
@@ -185,7 +189,7 @@ async def running(runtime: Runtime) -> AsyncIterator[Runtime]:
         runtime.events.close()  # open console event streams end, so shutdown does not wait
         if runtime.notifications is not None:
             await runtime.notifications.stop()
-        await runtime.inbox.drain()
+        await runtime.inbox.stop()  # what is left stays stored for the next start
         await runtime.delivery.stop()
         for channel in reversed(started):
             await channel.stop()

@@ -1,34 +1,51 @@
-"""Inbound platform events: stored first, acknowledged, then processed exactly once.
+"""Inbound platform events: stored first, acknowledged, then processed exactly once, in order.
 
     if await inbox.accept("line", event_id, event):   # False: a redelivery, already stored
-        inbox.schedule("line", event_id, event)        # answered in the background
+        inbox.schedule("line", event_id, event)        # wakes the workers
 
-Events stored but not processed when the process stopped are processed by :meth:`resume` at the
-next start. A photo message from a channel that is a :class:`bot.procedures.photos.PhotoSource` is
-downloaded and kept as an attachment between parsing and the engine (:meth:`Inbox.prepare`),
-outside any transaction.
+The webhook only stores: the event (and, for a text, the citizen's message) in one transaction,
+then answers the platform. A bounded pool of workers claims stored events from the database —
+per citizen, the oldest pending event, and only once the answer to the one before it has been
+sent — so one citizen's answers reach the platform in order however many processes share the
+database; past saturation the backlog waits in the database and drains in order.
+
+Processing an event is one transaction: the replies, the conversation state, the outbox rows
+and the event's processed mark are committed together; the replies are sent after the commit
+and marked sent in batches. A crash before the commit processes the event again (nothing of it
+was kept); after it, the outbox sends what is not marked sent, with the same retry key.
+
+A photo message from a channel that is a :class:`bot.procedures.photos.PhotoSource` is
+downloaded and kept as an attachment before the engine sees it (:meth:`Inbox.prepare`),
+outside any transaction; its message is stored by the engine, not at the webhook.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from bot.channels.base import Channel
-from bot.delivery.keyed_lock import KeyedLock
-from bot.delivery.outbox import Delivery
+from bot.channels.base import Channel, Recipient
+from bot.delivery.outbox import Delivery, replies_to_payload
 from bot.engine import Engine
-from bot.messages import Incoming
+from bot.messages import Incoming, Kind, Reply
 from bot.metrics import Metrics
 from bot.procedures.attachments import AttachmentStore
 from bot.procedures.photos import PhotoSource, fetch_photo
-from bot.storage.base import Store
+from bot.storage.base import Store, Unit
+from bot.storage.base_inbox import ClaimedEvent, OutboxItem
 from bot.storage.records import Channel as ChannelName
+from bot.waiting import wait_at_most
 
 logger = logging.getLogger(__name__)
+
+#: Payload key of an event whose citizen message was stored with it: the user id.
+STORED = "_citybot_stored_user"
+WORKERS = 16  # events processed at once per process
+LEASE_SECONDS = 60.0  # a crashed process's claims are taken over after this
 
 
 class Inbox:
@@ -37,6 +54,9 @@ class Inbox:
     Args:
         attachments: where downloaded photos are kept; without it, photo messages reach the
             engine with the platform's reference only.
+        workers: how many events are processed at once (the pool is bounded: a burst waits
+            in the database, not in memory).
+        single_process: SQLite: at start every lease is dropped (no other process holds one).
     """
 
     def __init__(
@@ -46,6 +66,11 @@ class Inbox:
         delivery: Delivery,
         channels: Mapping[str, Channel],
         attachments: AttachmentStore | None = None,
+        *,
+        workers: int = WORKERS,
+        lease: float = LEASE_SECONDS,
+        poll_interval: float = 0.5,
+        single_process: bool = True,
         metrics: Metrics | None = None,
     ) -> None:
         self.store = store
@@ -54,47 +79,173 @@ class Inbox:
         self.delivery = delivery
         self.channels = dict(channels)
         self.attachments = attachments
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._locks = KeyedLock()
+        self.workers = workers
+        self.lease = lease
+        self.poll_interval = poll_interval
+        self.single_process = single_process
+        self._running: set[asyncio.Task[None]] = set()
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._rounds = 0  # dispatch rounds completed (drain waits for a fresh one)
+        self._last_claimed = 0
+        delivery.on_sent(self._wake.set)  # a citizen's next event may go once this one is sent
+
+    # --- the webhook side -----------------------------------------------------------------
 
     async def accept(self, channel: str, event_id: str, payload: Mapping[str, Any]) -> bool:
-        """Persist an event; True only the first time this (channel, event id) is seen."""
-        async with self.store.unit() as unit:
-            new = await unit.events.record(cast(ChannelName, channel), event_id, dict(payload))
-        if new:
-            self.metrics.event_received(channel)
-        return new
-
-    def schedule(self, channel: str, event_id: str, payload: Mapping[str, Any]) -> None:
-        """Process an accepted event in the background (the webhook answers at once)."""
-        task = asyncio.create_task(self.process(channel, event_id, payload))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def process(self, channel: str, event_id: str, payload: Mapping[str, Any]) -> None:
+        """Persist an event (with the citizen's message when it can be); True the first time."""
         adapter = self.channels.get(channel)
+        try:
+            parsed = adapter.parse_event(payload) if adapter is not None else []
+        except Exception:  # stored all the same: processing records what is wrong with it
+            logger.warning("%s event %s could not be parsed", channel, event_id, exc_info=True)
+            parsed = []
+        citizen = f"{parsed[0][0].channel}:{parsed[0][0].user_id}" if parsed else None
+        stored = dict(payload)
         name = cast(ChannelName, channel)
+        try:
+            async with self.store.unit() as unit:
+                if len(parsed) == 1 and self._stored_at_once(adapter, parsed[0][0]):
+                    incoming = parsed[0][0]
+                    # A write first (SQLite: the lock, so the check below sees every commit).
+                    user = await unit.users.get_or_create(
+                        name, incoming.user_id, display_name=incoming.display_name
+                    )
+                    # Behind an event whose message the engine stores (a photo), this one's
+                    # must wait too, or the conversation would show them out of order.
+                    if citizen is None or not await unit.inbox.waiting_unstored(citizen, STORED):
+                        # The message, its user id in the event, one transaction: a repeat
+                        # (the insert below finds the event) rolls the message back.
+                        stored[STORED] = await self.engine.store_incoming(unit, incoming, user)
+                if await unit.inbox.record(name, event_id, stored, citizen) is None:
+                    raise _Repeat
+        except _Repeat:
+            return False
+        self.metrics.event_received(channel)
+        return True
+
+    def _stored_at_once(self, adapter: Channel | None, incoming: Incoming) -> bool:
+        needs_download = self.attachments is not None and isinstance(adapter, PhotoSource)
+        return not (incoming.kind is Kind.IMAGE and needs_download)
+
+    def schedule(self, channel: str = "", event_id: str = "", payload: Any = None) -> None:
+        """An event was accepted: wake the workers (the webhook answers at once)."""
+        self._wake.set()
+
+    # --- the workers ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._dispatcher is None:
+            self._dispatcher = asyncio.create_task(self._dispatch(), name="inbox-dispatcher")
+
+    async def stop(self) -> None:
+        if self._dispatcher is not None:
+            self._dispatcher.cancel()
+            await asyncio.gather(self._dispatcher, return_exceptions=True)
+            self._dispatcher = None
+        await asyncio.gather(*list(self._running), return_exceptions=True)
+
+    async def resume(self) -> int:
+        """At start: drop dead leases (one process on SQLite); return the backlog."""
+        now = self.store.clock()
+        async with self.store.unit() as unit:
+            if self.single_process:
+                await unit.inbox.release(now)
+            return await unit.inbox.backlog()
+
+    async def backlog(self) -> int:
+        """Stored events not processed yet."""
+        async with self.store.unit() as unit:
+            return await unit.inbox.backlog()
+
+    async def _dispatch(self) -> None:
+        while True:
+            self._wake.clear()
+            free = self.workers - len(self._running)
+            claimed: list[ClaimedEvent] = []
+            if free > 0:
+                try:
+                    claimed = await self._claim(free)
+                except Exception:  # the dispatcher must survive a database hiccup
+                    logger.exception("inbox: claiming events failed")
+            for event in claimed:
+                task = asyncio.create_task(self._process(event))
+                self._running.add(task)
+                task.add_done_callback(self._finished)
+            self._last_claimed = len(claimed)
+            self._rounds += 1
+            if free > 0 and len(claimed) == free:
+                continue  # maybe more waiting
+            await wait_at_most(self.poll_interval, self._wake.wait())
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._wake.set()
+
+    async def _claim(self, limit: int) -> list[ClaimedEvent]:
+        now = self.store.clock()
+        lease_until = now + dt.timedelta(seconds=self.lease)
+        async with self.store.unit() as unit:
+            return await unit.inbox.claim(now, lease_until, limit)
+
+    async def _process(self, event: ClaimedEvent) -> None:
         started = time.perf_counter()
         try:
-            if adapter is None:
-                msg = f"channel {channel!r} is not enabled"
-                raise RuntimeError(msg)
-            for parsed, recipient in adapter.parse_event(payload):
-                # Taken before the first await: one citizen's messages reach the engine in the
-                # order they arrived, even when a photo before a text is still downloading.
-                async with self._locks.hold((parsed.channel, parsed.user_id)):
-                    incoming = await self.prepare(adapter, parsed)
-                    outcome = await self.engine.handle(incoming)
-                await self.delivery.deliver(channel, recipient, outcome.replies)
+            sends = await self._answer(event)
         except Exception as exc:
-            logger.exception("%s event %s: processing failed", channel, event_id)
-            self.metrics.event_processed(channel, False, time.perf_counter() - started)
+            logger.exception("%s event %s: processing failed", event.channel, event.event_id)
+            self.metrics.event_processed(event.channel, False, time.perf_counter() - started)
+            error = f"{type(exc).__name__}: {exc}"
             async with self.store.unit() as unit:
-                await unit.events.mark_failed(name, event_id, f"{type(exc).__name__}: {exc}")
+                await unit.inbox.failed(event.id, error, self.store.clock())
             return
-        self.metrics.event_processed(channel, True, time.perf_counter() - started)
-        async with self.store.unit() as unit:
-            await unit.events.mark_done(name, event_id)
+        self.metrics.event_processed(event.channel, True, time.perf_counter() - started)
+        for outbox_id, recipient, payload in sends:  # after the commit, in order
+            await self.delivery.send_stored(outbox_id, event.channel, recipient, payload)
+
+    async def _answer(self, event: ClaimedEvent) -> list[tuple[int, Recipient, dict[str, Any]]]:
+        adapter = self.channels.get(event.channel)
+        if adapter is None:
+            msg = f"channel {event.channel!r} is not enabled"
+            raise RuntimeError(msg)
+        payload = dict(event.payload)
+        stored = payload.pop(STORED, None)
+        parsed = adapter.parse_event(payload)
+        sends: list[tuple[int, Recipient, dict[str, Any]]] = []
+        if not parsed:
+            async with self.store.unit() as unit:
+                await unit.inbox.done(event.id, self.store.clock())
+            return sends
+        for number, (incoming, recipient) in enumerate(parsed):
+            last = number == len(parsed) - 1
+            if stored is None:
+                incoming = await self.prepare(adapter, incoming)
+
+            async def finish(
+                unit: Unit,
+                replies: Sequence[Reply],
+                recipient: Recipient = recipient,
+                last: bool = last,
+            ) -> None:
+                now = self.store.clock()
+                if replies:
+                    payload = replies_to_payload(replies, recipient.context)
+                    item = OutboxItem(
+                        event.channel,
+                        recipient.user_id,
+                        payload,
+                        event.citizen_key,
+                        self.delivery.lease_end(),  # not due for the worker while we send it
+                    )
+                    [outbox_id] = await unit.inbox.enqueue([item], now)
+                    sends.append((outbox_id, recipient, payload))
+                if last:
+                    await unit.inbox.done(event.id, now)
+
+            await self.engine.handle(
+                incoming, stored=int(stored) if stored is not None else None, finish=finish
+            )
+        return sends
 
     async def prepare(self, adapter: Channel, incoming: Incoming) -> Incoming:
         """The message as the engine should see it: a photo fetched and kept first.
@@ -106,16 +257,41 @@ class Inbox:
             return incoming
         return await fetch_photo(adapter, incoming, self.store, self.attachments)
 
-    async def resume(self) -> int:
-        """Process events that were stored but not processed (e.g. the process died)."""
-        async with self.store.unit() as unit:
-            pending = await unit.events.pending()
-        for event in pending:
-            logger.info("%s event %s: resuming after restart", event.channel, event.event_id)
-            await self.process(event.channel, event.event_id, event.payload)
-        return len(pending)
+    async def drain(self, *, limit: float = 60.0) -> None:
+        """Wait until nothing claimable is left, nothing is in flight and every answer sent so
+        far is marked sent (tests, tools).
 
-    async def drain(self) -> None:
-        """Wait for scheduled events to finish (shutdown, tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        Events waiting behind an answer the outbox retries later stay stored. Raises
+        :class:`TimeoutError`, saying what is still busy, if that takes over ``limit`` seconds.
+        """
+        try:
+            async with asyncio.timeout(limit):
+                await self._drain()
+        except TimeoutError:
+            dispatcher = "running" if self._working() else "stopped"
+            msg = (
+                f"inbox still busy after {limit:.0f} s: {len(self._running)} events in flight, "
+                f"sent marks {'written' if self.delivery.settled() else 'pending'}, "
+                f"dispatcher {dispatcher}"
+            )
+            raise TimeoutError(msg) from None
+
+    def _working(self) -> bool:
+        return self._dispatcher is not None and not self._dispatcher.done()
+
+    async def _drain(self) -> None:
+        while True:
+            await asyncio.gather(*list(self._running), return_exceptions=True)
+            await self.delivery.settle()
+            if not self._working():
+                return
+            start = self._rounds
+            while self._rounds < start + 2 and self._working():  # a whole round after this
+                self._wake.set()
+                await asyncio.sleep(0.002)
+            if self._last_claimed == 0 and not self._running and self.delivery.settled():
+                return
+
+
+class _Repeat(Exception):
+    """The event was stored before: roll back the message stored with it."""

@@ -8,10 +8,9 @@ staff can see it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from bot.channels.base import Channel, Recipient
@@ -22,6 +21,7 @@ from bot.metrics import Metrics
 from bot.storage.base import Store
 from bot.storage.records import Channel as ChannelName
 from bot.storage.records import OutboxRecord
+from bot.waiting import wait_at_most
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +69,55 @@ class Delivery:
         self.lease = lease
         self._worker: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._marks: list[int] = []  # sent, not yet marked so in the database
+        self._marking: asyncio.Task[None] | None = None
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_sent(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` whenever sent messages have been marked so (the inbox wakes)."""
+        self._listeners.append(listener)
+
+    async def send_stored(
+        self, outbox_id: int, channel: str, recipient: Recipient, payload: Mapping[str, Any]
+    ) -> bool:
+        """First attempt of an outbox row just committed; marked sent in a batch after."""
+        return await self._attempt(
+            outbox_id, channel, recipient.user_id, payload, attempts=0, batch=True
+        )
+
+    def _mark_later(self, outbox_id: int) -> None:
+        """Group commit: every message sent while one batch is written goes in the next."""
+        self._marks.append(outbox_id)
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._write_marks(), name="outbox-marks")
+
+    async def _write_marks(self) -> None:
+        while self._marks:
+            batch, self._marks = self._marks, []
+            try:
+                async with self.store.unit() as unit:
+                    await unit.inbox.sent(batch, self.clock())
+            except Exception:  # kept: written with the next batch
+                logger.exception("outbox: marking %d messages sent failed", len(batch))
+                self._marks[:0] = batch
+                await asyncio.sleep(self.poll_interval)
+                continue
+            self._notify()
+
+    def _notify(self) -> None:
+        for listener in self._listeners:
+            listener()
+
+    async def settle(self) -> None:
+        """Write the pending sent marks now (tests, shutdown)."""
+        while self._marks or (self._marking is not None and not self._marking.done()):
+            if self._marking is None or self._marking.done():
+                self._marking = asyncio.create_task(self._write_marks(), name="outbox-marks")
+            await asyncio.gather(self._marking, return_exceptions=True)
+
+    def settled(self) -> bool:
+        """Whether every message sent so far is marked sent in the database."""
+        return not self._marks and (self._marking is None or self._marking.done())
 
     async def deliver(
         self,
@@ -94,13 +143,23 @@ class Delivery:
                 recipient.user_id,
                 payload,
                 message_id=message_id,
-                available_at=self._lease_end(),
+                available_at=self.lease_end(),
             )
         return await self._attempt(outbox_id, channel, recipient.user_id, payload, attempts=0)
 
     async def _attempt(
-        self, outbox_id: int, channel: str, user_id: str, payload: Mapping[str, Any], attempts: int
+        self,
+        outbox_id: int,
+        channel: str,
+        user_id: str,
+        payload: Mapping[str, Any],
+        attempts: int,
+        *,
+        batch: bool = False,
+        unknown: bool = False,
     ) -> bool:
+        """One try. ``unknown``: an earlier try may have reached the platform (a crash before
+        its outcome was written); a channel then must not send it a second way."""
         adapter = self.channels.get(channel)
         error: str
         if adapter is None:
@@ -110,6 +169,8 @@ class Delivery:
                 context = dict(payload.get("context") or {})
                 context["attempt"] = attempts
                 context["outbox_id"] = outbox_id  # stable across retries: idempotency keys
+                if unknown:
+                    context["maybe_delivered"] = True
                 await adapter.send(Recipient(user_id, context), payload_to_replies(payload))
             except ChannelError as exc:
                 error = str(exc)
@@ -117,9 +178,13 @@ class Delivery:
                 logger.exception("outbox %s: unexpected error while sending", outbox_id)
                 error = f"{type(exc).__name__}: {exc}"
             else:
+                if batch:
+                    self._mark_later(outbox_id)
+                    return True
                 async with self.store.unit() as unit:
                     await unit.outbox.mark_sent(outbox_id)
                 self.metrics.delivery(channel, "sent")
+                self._notify()
                 return True
         async with self.store.unit() as unit:
             if attempts + 1 >= self.max_attempts:
@@ -139,18 +204,24 @@ class Delivery:
         self._wake.set()
         return False
 
-    def _lease_end(self) -> dt.datetime:
+    def lease_end(self) -> dt.datetime:
         """While a message is being sent, it is not due: a crash makes it due again after."""
         return self.clock() + dt.timedelta(seconds=self.lease)
 
     async def flush(self) -> int:
         """Try every due message once; returns how many were sent."""
         async with self.store.unit() as unit:
-            due: list[OutboxRecord] = await unit.outbox.claim(self.clock(), self._lease_end())
+            due: list[OutboxRecord] = await unit.outbox.claim(self.clock(), self.lease_end())
         sent = 0
         for item in due:
+            # Never tried, yet due: whoever tried it first died before writing the outcome.
             sent += await self._attempt(
-                item.id, item.channel, item.recipient, item.payload, item.attempts
+                item.id,
+                item.channel,
+                item.recipient,
+                item.payload,
+                item.attempts,
+                unknown=item.attempts == 0,
             )
         return sent
 
@@ -161,14 +232,14 @@ class Delivery:
             except Exception:  # the worker must survive a database hiccup
                 logger.exception("outbox worker: flush failed")
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+            await wait_at_most(self.poll_interval, self._wake.wait())
 
     def start(self) -> None:
         if self._worker is None:
             self._worker = asyncio.create_task(self._run(), name="outbox-worker")
 
     async def stop(self) -> None:
+        await self.settle()
         if self._worker is not None:
             self._worker.cancel()
             await asyncio.gather(self._worker, return_exceptions=True)

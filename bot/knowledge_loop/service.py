@@ -13,7 +13,6 @@ process compares it with the revision it has applied and applies what it has not
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ from bot.knowledge_loop.entries import EntryInvalid, diff, entry_data, entry_has
 from bot.knowledge_service import Knowledge
 from bot.storage.base import Store, Unit
 from bot.storage.base_knowledge import ReviewCheckRecord, VersionRecord
+from bot.waiting import wait_at_most
 from knowledge.schema import Entry
 
 logger = logging.getLogger(__name__)
@@ -86,8 +86,7 @@ class KnowledgeLoop:
         """Apply changes on each ``knowledge`` event and, across processes, every ``interval``."""
         async with self.events.subscribe() as queue:
             while not self.events.closed.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(_next(queue, EVENT), interval)
+                await wait_at_most(interval, _next(queue, EVENT))
                 try:
                     await self.sync()
                 except Exception:

@@ -15,7 +15,6 @@ risk a duplicate. Recipients are read in chunks, never all at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 import uuid
@@ -29,6 +28,7 @@ from bot.notify.service import notify_repo
 from bot.notify.transports import MAX_MULTICAST, SendFailure, Transports
 from bot.storage.base import Store
 from bot.storage.base_notify import DeliveryRecord, NoticeRecord
+from bot.waiting import wait_at_most
 from knowledge.notify import NotifyKnowledge
 
 logger = logging.getLogger(__name__)
@@ -103,8 +103,7 @@ class NoticeSender:
             except Exception:
                 logger.exception("notice sender failed; trying again later")
             self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), interval)
+            await wait_at_most(interval, self._wake.wait())
 
     async def run_due(self) -> int:
         """Deliver every notice due now; how many were worked on."""

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from bot.clock import Clock
 from bot.storage.base_applications import ApplicationRepo, AttachmentRepo
+from bot.storage.base_inbox import FlowDeadlineRepo, InboxRepo
 from bot.storage.base_knowledge import InquiryRepo, KnowledgeEditRepo
 from bot.storage.base_notify import NotifyRepo
 from bot.storage.base_ops import BacklogRepo, LoginFailureRepo
@@ -275,6 +276,8 @@ class Unit:
     backlog: BacklogRepo
     login_failures: LoginFailureRepo
     notify: NotifyRepo
+    inbox: InboxRepo
+    deadlines: FlowDeadlineRepo
 
 
 class Store(Protocol):

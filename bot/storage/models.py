@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.ext.asyncio import AsyncAttrs
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -74,6 +75,13 @@ def _status(enum_class: type[enum.StrEnum]) -> Enum:
     )
 
 
+#: Columns added by a later migration (0008) to tables the ORM writes: left out of the ORM's
+#: SELECTs (deferred) and INSERTs (a server default), so those work before the migration too;
+#: only SQL statements read and write them.
+LATER_COLUMNS: dict[str, Any] = {"deferred": True, "server_default": text("NULL")}
+#: ...and not fetched back after an ORM insert.
+LATER_MAPPER: dict[str, Any] = {"eager_defaults": False}
+
 class Base(AsyncAttrs, DeclarativeBase):
     """Declarative base of every table."""
 
@@ -105,7 +113,8 @@ class Conversation(Base):
     """A conversation and the engine's JSON state for it."""
 
     __tablename__ = "conversations"
-    __table_args__ = (Index(None, "user_id", "status"),)
+    __table_args__ = (Index(None, "user_id", "status"), Index(None, "flow_deadline"))
+    __mapper_args__ = LATER_MAPPER
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     user_id: Mapped[int] = mapped_column(BigIntPK, ForeignKey("users.id"))
@@ -115,6 +124,8 @@ class Conversation(Base):
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = mapped_column()
     updated_at: Mapped[dt.datetime] = mapped_column()
+    # when the flow in progress expires; SQL statements only (see LATER_COLUMNS)
+    flow_deadline: Mapped[dt.datetime | None] = mapped_column(**LATER_COLUMNS)
 
 
 class Message(Base):
@@ -157,6 +168,7 @@ class WebhookEvent(Base):
     __table_args__ = (
         UniqueConstraint("channel", "event_id"),
         Index(None, "status", "received_at"),
+        Index(None, "status", "citizen_key", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -168,13 +180,20 @@ class WebhookEvent(Base):
     received_at: Mapped[dt.datetime] = mapped_column()
     processed_at: Mapped[dt.datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(Text)
+    # whose event (``line:U…``): one citizen's events are claimed oldest first, one at a time;
+    # the claiming worker's lease (SQL statements only, see LATER_COLUMNS)
+    citizen_key: Mapped[str | None] = mapped_column(String(200), **LATER_COLUMNS)
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(**LATER_COLUMNS)
 
 
 class Outbox(Base):
     """A message to send to a citizen, retried until sent or given up."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index(None, "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index(None, "status", "next_attempt_at"),
+        Index(None, "citizen_key", "status"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
@@ -189,6 +208,8 @@ class Outbox(Base):
     created_at: Mapped[dt.datetime] = mapped_column()
     sent_at: Mapped[dt.datetime | None] = mapped_column()
     message_id: Mapped[int | None] = mapped_column(BigIntPK, ForeignKey("messages.id"), index=True)
+    # the citizen it answers: their next event waits until it is sent (see LATER_COLUMNS)
+    citizen_key: Mapped[str | None] = mapped_column(String(200), **LATER_COLUMNS)
 
 
 class StaffUser(Base):

@@ -55,6 +55,7 @@ from bot.storage.records import (
 from bot.storage.sql_applications import SqlApplicationRepo, SqlAttachmentRepo
 from bot.storage.sql_base import SqlRepo, insert_for, load
 from bot.storage.sql_delivery import SqlOutboxRepo, SqlWebhookEventRepo
+from bot.storage.sql_inbox import SqlFlowDeadlineRepo, SqlInboxRepo
 from bot.storage.sql_knowledge import SqlInquiryRepo, SqlKnowledgeEditRepo
 from bot.storage.sql_notify import SqlNotifyRepo
 from bot.storage.sql_ops import SqlBacklogRepo, SqlLoginFailureRepo
@@ -104,6 +105,8 @@ def sql_unit(session: AsyncSession, clock: Clock) -> Unit:
         backlog=SqlBacklogRepo(session, clock),
         login_failures=SqlLoginFailureRepo(session, clock),
         notify=SqlNotifyRepo(session, clock),
+        inbox=SqlInboxRepo(session, clock),
+        deadlines=SqlFlowDeadlineRepo(session, clock),
     )
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, exists, select, update
 
 from bot.storage.checks import (
     check_channel,
@@ -34,6 +34,8 @@ from bot.storage.sql_base import SqlRepo, insert_for, load
 from bot.storage.types import require_aware
 
 __all__ = ["SqlOutboxRepo", "SqlWebhookEventRepo"]
+
+outbox_table = cast(Table, Outbox.__table__)
 
 
 class SqlWebhookEventRepo(SqlRepo):
@@ -166,11 +168,23 @@ class SqlOutboxRepo(SqlRepo):
         now = require_aware(now, "now")
         lease_until = require_aware(lease_until, "lease_until")
         check_limit(limit)
+        row = outbox_table.alias("o")
+        earlier = outbox_table.alias("earlier")
         due_ids = (
-            select(Outbox.id)
-            .where(Outbox.status == OutboxStatus.PENDING, Outbox.next_attempt_at <= now)
-            .order_by(Outbox.next_attempt_at, Outbox.id)
+            select(row.c.id)
+            .where(
+                row.c.status == OutboxStatus.PENDING,
+                row.c.next_attempt_at <= now,
+                # one citizen's answers leave in order: not past an earlier one still pending
+                ~exists().where(
+                    earlier.c.citizen_key == row.c.citizen_key,
+                    earlier.c.status == OutboxStatus.PENDING,
+                    earlier.c.id < row.c.id,
+                ),
+            )
+            .order_by(row.c.next_attempt_at, row.c.id)
             .limit(limit)
+            .with_for_update(skip_locked=True, of=row)
             .scalar_subquery()
         )
         rows = await self._session.scalars(

@@ -107,6 +107,21 @@ def expired(record: Mapping[str, Any], flow: Flow | None, now: dt.datetime) -> b
     return now - touched > dt.timedelta(minutes=flow.expires_after_minutes)
 
 
+def flow_deadline(state: Mapping[str, Any], catalog: FlowCatalog) -> dt.datetime | None:
+    """When the flow in progress in ``state`` expires (``None``: no flow)."""
+    record = progress(state)
+    if record is None:
+        return None
+    flow = catalog.flows.get(str(record.get("id")))
+    try:
+        touched = dt.datetime.fromisoformat(str(record.get("touched_at")))
+    except ValueError:
+        return dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # unreadable: expire at the next sweep
+    if flow is None or touched.tzinfo is None:
+        return touched.replace(tzinfo=touched.tzinfo or dt.UTC)
+    return touched + dt.timedelta(minutes=flow.expires_after_minutes)
+
+
 def attachment_ids(record: Mapping[str, Any]) -> list[int]:
     return [int(i) for i in record.get("attachments") or [] if isinstance(i, int)]
 

@@ -10,6 +10,8 @@
         fake.fail("multicast", 429, times=2)      # LINE's rate limit, twice
         fake.recipients()                         # user ids of accepted multicasts, in order
         FakeLineApi(rate_limit=200)               # 429 beyond 200 calls a second
+        fake.outage(2.0)                          # every reply and push answers 500 for 2 s
+        fake.slow(5.0)                            # every reply and push takes 5 s
 
 Like LINE it refuses a wrong bearer token (401), a reply token used twice (400) and a push
 or multicast whose ``X-Line-Retry-Key`` was accepted before (409). A multicast's key counts
@@ -77,6 +79,8 @@ class FakeLineApi:
     multicast_recipients: int = 0  # user ids in accepted multicasts
     throttled: int = 0  # multicasts answered 429 by the rate limit
     _recent: deque[float] = field(default_factory=deque)
+    _outage_until: float = 0.0  # monotonic time until which every send is refused
+    _send_delay: float = 0.0  # seconds every send takes
 
     def __post_init__(self) -> None:
         self.app = Starlette(
@@ -106,7 +110,17 @@ class FakeLineApi:
         self._used_tokens.clear()
         self._retry_keys.clear()
         self._contents.clear()
+        self._outage_until = 0.0
+        self._send_delay = 0.0
         self.release()
+
+    def outage(self, seconds: float) -> None:
+        """Refuse every reply and push (500) for the next ``seconds``, as in a platform outage."""
+        self._outage_until = time.monotonic() + seconds
+
+    def slow(self, seconds: float) -> None:
+        """Make every reply and push take ``seconds`` before it is answered (0: at once)."""
+        self._send_delay = seconds
 
     def put_content(self, message_id: str, data: bytes, content_type: str = "image/jpeg") -> None:
         """Serve ``data`` as the content of message ``message_id`` (unknown ids answer 404)."""
@@ -160,6 +174,8 @@ class FakeLineApi:
     def _refuse(self, call: Call) -> Response | None:
         if call.headers.get("authorization") != f"Bearer {self.token}":
             return self._error(call, 401, "Authentication failed. Confirm that the access token")
+        if call.endpoint in ("reply", "push") and time.monotonic() < self._outage_until:
+            return self._error(call, 500, "The service is temporarily unavailable")
         failure = self._failures.get(call.endpoint)
         if failure is not None and failure.times > 0:
             failure.times -= 1
@@ -178,6 +194,8 @@ class FakeLineApi:
 
     async def _reply(self, request: Request) -> Response:
         call = await self._record(request, "reply")
+        if self._send_delay:
+            await asyncio.sleep(self._send_delay)
         refused = self._refuse(call)
         if refused is not None:
             return refused
@@ -189,6 +207,8 @@ class FakeLineApi:
 
     async def _push(self, request: Request) -> Response:
         call = await self._record(request, "push")
+        if self._send_delay:
+            await asyncio.sleep(self._send_delay)
         refused = self._refuse(call)
         if refused is not None:
             return refused

@@ -235,6 +235,11 @@ class LineChannel:
             except ApiException as exc:
                 if exc.status != 400:
                     raise failure("reply", exc) from exc
+                if recipient.context.get("maybe_delivered"):
+                    # A fresh token is refused only once used: by the attempt that died
+                    # before writing that LINE had accepted it. Pushing would show it twice.
+                    logger.warning("LINE refused a fresh reply token tried before: delivered")
+                    return
                 logger.info("LINE refused the reply token (%s): pushing", _api_message(exc))
             except (aiohttp.ClientError, TimeoutError) as exc:
                 raise failure("reply", exc) from exc

@@ -100,7 +100,7 @@ async def _poll_forever(bot: Bot, inbox: Inbox) -> None:
                 logger.warning("telegram update %s refused: %s", key, exc)
                 continue
             if await inbox.accept(NAME, key, payload):
-                await inbox.process(NAME, key, payload)
+                inbox.schedule(NAME, key, payload)
 
 
 def _retry_seconds(exc: RetryAfter) -> float:

@@ -1,0 +1,220 @@
+"""SQL inbox claims and flow deadlines, in SQLAlchemy Core (the hot path of every event).
+
+A claim is one ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``: on
+PostgreSQL concurrent workers in any number of processes skip each other's rows; on SQLite (one
+process) the clause is dropped and the single writer serialises claims.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, cast
+
+from sqlalchemy import Table, and_, exists, func, insert, or_, select, update
+
+from bot.storage.base_inbox import ClaimedEvent, OutboxItem
+from bot.storage.models import Conversation, Outbox, WebhookEvent
+from bot.storage.records import Channel, EventStatus, OutboxStatus
+from bot.storage.sql_base import SqlRepo, insert_for
+
+__all__ = ["SqlFlowDeadlineRepo", "SqlInboxRepo"]
+
+_events = cast(Table, WebhookEvent.__table__)
+_outbox = cast(Table, Outbox.__table__)
+_conversations = cast(Table, Conversation.__table__)
+
+
+class SqlInboxRepo(SqlRepo):
+    """Stored events claimed per citizen; outbox rows written and marked sent in bulk."""
+
+    async def record(
+        self, channel: Channel, event_id: str, payload: dict[str, Any], citizen_key: str | None
+    ) -> int | None:
+        stmt = (
+            insert_for(self._session, WebhookEvent)
+            .values(
+                channel=channel,
+                event_id=event_id,
+                payload=payload,
+                status=EventStatus.PENDING,
+                attempts=0,
+                received_at=self._now(),
+                citizen_key=citizen_key,
+            )
+            .on_conflict_do_nothing(index_elements=["channel", "event_id"])
+            .returning(WebhookEvent.id)
+        )
+        row_id: int | None = (await self._session.execute(stmt)).scalar_one_or_none()
+        return row_id
+
+    async def waiting_unstored(self, citizen_key: str, stored_key: str) -> bool:
+        """Whether the citizen has a pending event whose payload lacks ``stored_key``."""
+        found = await self._session.scalar(
+            select(_events.c.id)
+            .where(
+                _events.c.status == EventStatus.PENDING,
+                _events.c.citizen_key == citizen_key,
+                _events.c.payload[stored_key].as_string().is_(None),
+            )
+            .limit(1)
+        )
+        return found is not None
+
+    async def claim(
+        self, now: dt.datetime, lease_until: dt.datetime, limit: int
+    ) -> list[ClaimedEvent]:
+        event = _events.alias("e")
+        earlier = _events.alias("earlier")
+        claimable = and_(
+            event.c.status == EventStatus.PENDING,
+            or_(event.c.claimed_until.is_(None), event.c.claimed_until <= now),
+        )
+        ids = (
+            select(event.c.id)
+            .where(
+                claimable,
+                ~exists().where(
+                    earlier.c.citizen_key == event.c.citizen_key,
+                    earlier.c.status == EventStatus.PENDING,
+                    earlier.c.id < event.c.id,
+                ),
+                ~exists().where(
+                    _outbox.c.citizen_key == event.c.citizen_key,
+                    _outbox.c.status == OutboxStatus.PENDING,
+                ),
+            )
+            .order_by(event.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=event)
+            .scalar_subquery()
+        )
+        stmt = (
+            update(_events)
+            .where(
+                _events.c.id.in_(ids),
+                _events.c.status == EventStatus.PENDING,
+                or_(_events.c.claimed_until.is_(None), _events.c.claimed_until <= now),
+            )
+            .values(claimed_until=lease_until)
+            .returning(
+                _events.c.id,
+                _events.c.channel,
+                _events.c.event_id,
+                _events.c.payload,
+                _events.c.citizen_key,
+            )
+        )
+        rows = (await self._session.execute(stmt)).all()
+        claimed = [
+            ClaimedEvent(row[0], cast(Channel, row[1]), row[2], dict(row[3] or {}), row[4])
+            for row in rows
+        ]
+        return sorted(claimed, key=lambda e: e.id)
+
+    async def done(self, event_row_id: int, now: dt.datetime) -> None:
+        await self._session.execute(
+            update(_events)
+            .where(_events.c.id == event_row_id)
+            .values(
+                payload={},
+                status=EventStatus.DONE,
+                attempts=_events.c.attempts + 1,
+                processed_at=now,
+                claimed_until=None,
+            )
+        )
+
+    async def failed(self, event_row_id: int, error: str, now: dt.datetime) -> None:
+        await self._session.execute(
+            update(_events)
+            .where(_events.c.id == event_row_id)
+            .values(
+                status=EventStatus.FAILED,
+                attempts=_events.c.attempts + 1,
+                processed_at=now,
+                claimed_until=None,
+                last_error=error,
+            )
+        )
+
+    async def release(self, now: dt.datetime) -> int:
+        result = await self._session.execute(
+            update(_events)
+            .where(_events.c.status == EventStatus.PENDING, _events.c.claimed_until.is_not(None))
+            .values(claimed_until=None)
+            .returning(_events.c.id)
+        )
+        released = len(result.all())
+        await self._session.execute(
+            update(_outbox)
+            .where(_outbox.c.status == OutboxStatus.PENDING, _outbox.c.next_attempt_at > now)
+            .values(next_attempt_at=now)
+        )
+        return released
+
+    async def backlog(self) -> int:
+        count = await self._session.scalar(
+            select(func.count())
+            .select_from(_events)
+            .where(_events.c.status == EventStatus.PENDING)
+        )
+        return int(count or 0)
+
+    async def enqueue(self, items: Sequence[OutboxItem], now: dt.datetime) -> list[int]:
+        ids: list[int] = []
+        for item in items:  # one by one: ids in order on both databases
+            stmt = (
+                insert(_outbox)
+                .values(
+                    channel=item.channel,
+                    recipient=item.recipient,
+                    payload=item.payload,
+                    status=OutboxStatus.PENDING,
+                    attempts=0,
+                    next_attempt_at=item.available_at,
+                    created_at=now,
+                    citizen_key=item.citizen_key,
+                )
+                .returning(_outbox.c.id)
+            )
+            ids.append(int((await self._session.execute(stmt)).scalar_one()))
+        return ids
+
+    async def sent(self, outbox_ids: Sequence[int], now: dt.datetime) -> None:
+        if not outbox_ids:
+            return
+        await self._session.execute(
+            update(_outbox)
+            .where(_outbox.c.id.in_(list(outbox_ids)), _outbox.c.status == OutboxStatus.PENDING)
+            .values(status=OutboxStatus.SENT, attempts=_outbox.c.attempts + 1, sent_at=now)
+        )
+
+
+class SqlFlowDeadlineRepo(SqlRepo):
+    """When flows in progress expire: the sweep finds them by a query, in any process."""
+
+    async def set(self, conversation_id: int, deadline: dt.datetime | None) -> None:
+        table = _conversations
+        await self._session.execute(
+            update(table).where(table.c.id == conversation_id).values(flow_deadline=deadline)
+        )
+
+    async def due(self, now: dt.datetime, limit: int = 100) -> list[int]:
+        rows = await self._session.scalars(
+            select(_conversations.c.id)
+            .where(_conversations.c.flow_deadline <= now)
+            .order_by(_conversations.c.flow_deadline)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def take(self, conversation_id: int, now: dt.datetime) -> bool:
+        table = _conversations
+        result = await self._session.execute(
+            update(table)
+            .where(table.c.id == conversation_id, table.c.flow_deadline <= now)
+            .values(flow_deadline=None)
+            .returning(table.c.id)
+        )
+        return result.first() is not None
