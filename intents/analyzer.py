@@ -18,6 +18,7 @@ import snowballstemmer
 import yaml
 from sudachipy import Dictionary, Morpheme, SplitMode, Tokenizer
 
+from intents.loanwords import katakana_loanwords
 from intents.normalize import ascii_words, clean, fold_small_kana, to_hiragana
 
 # Parts of speech that carry a topic; particles, auxiliaries, symbols, pronouns do not.
@@ -214,7 +215,7 @@ class Analyzer:
         )
 
     def _base(self, text: str) -> Analysis:
-        cleaned = self.synonyms.apply(clean(text))
+        cleaned = self.synonyms.apply(katakana_loanwords(clean(text)))
         # Sudachi refuses inputs over ~49 KB; citizen texts are far shorter, so cap generously.
         cleaned = cleaned[:4000]
         words: list[str] = []
