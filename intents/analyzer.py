@@ -50,6 +50,8 @@ _STOP_WORDS = _word_set(_STOP_WORDS_TEXT, fold=True)
 _EN_STOP = _word_set(_EN_STOP_TEXT)
 _SYMBOL_POS = frozenset({"補助記号", "空白"})
 _ASCII_RE = re.compile(r"^[\x00-\x7f]+$")
+_HIRAGANA_RE = re.compile(r"^[\u3041-\u3096ー]+$")
+_FRAGMENT_PIECES = 3
 
 
 VOCABULARY_FILE = Path(__file__).resolve().parent / "data" / "vocabulary.yaml"
@@ -61,7 +63,9 @@ class Analysis:
 
     ``expanded`` and ``english_expanded`` are extra index words from the vocabulary file
     (逃げる → 避難, sofa → bulky), searched at a lower weight; ``content`` is False for a
-    message with nothing to look up (はい, ありがとう, 👍).
+    message with nothing to look up (はい, ありがとう, 👍). ``fragmented``: a stretch of kana
+    that the dictionary could only cut into one- and two-kana pieces (じゅう|みん|ぜ|い for
+    じゅうみんぜい): a word typed in kana that only the reading can find.
     """
 
     words: tuple[str, ...]
@@ -70,6 +74,7 @@ class Analysis:
     expanded: tuple[str, ...] = ()
     english_expanded: tuple[str, ...] = ()
     content: bool = True
+    fragmented: bool = False
 
 
 _stemmers = threading.local()
@@ -211,7 +216,8 @@ class Analyzer:
             english,
             tuple(w for w in expanded if w not in words),
             tuple(w for w in english_expanded if w not in english),
-            content=bool(topical),
+            content=bool(topical) or base.fragmented,
+            fragmented=base.fragmented,
         )
 
     def _base(self, text: str) -> Analysis:
@@ -221,9 +227,16 @@ class Analyzer:
         words: list[str] = []
         reading: list[str] = []
         tokenizer = _tokenizer()
+        kana_run: list[tuple[int, str]] = []  # hiragana morphemes in a row: length, part of speech
+        fragmented = False
         for morpheme in tokenizer.tokenize(cleaned, SplitMode.A):
             surface = morpheme.surface()
             pos = morpheme.part_of_speech()[0]
+            if _HIRAGANA_RE.match(surface):
+                kana_run.append((len(surface), pos))
+            else:
+                fragmented = fragmented or _is_fragmented(kana_run)
+                kana_run = []
             if pos in _SYMBOL_POS or _ASCII_RE.match(surface):
                 if pos not in _SYMBOL_POS:
                     reading.append(" ")
@@ -234,4 +247,17 @@ class Analyzer:
         english = tuple(
             self._stem(w) for w in ascii_words(cleaned) if w not in _EN_STOP and len(w) > 1
         )
-        return Analysis(tuple(words), fold_small_kana("".join(reading)), english)
+        fragmented = fragmented or _is_fragmented(kana_run)
+        return Analysis(
+            tuple(words), fold_small_kana("".join(reading)), english, fragmented=fragmented
+        )
+
+
+def _is_fragmented(run: list[tuple[int, str]]) -> bool:
+    """Hiragana cut into at least three pieces averaging under two kana, two of them one-kana
+    particles in a row (じゅう|みん|ぜ|い); そう|な|ん|だ is a sentence, not a lost word."""
+    total = sum(length for length, _ in run)
+    if len(run) < _FRAGMENT_PIECES or total < 4 or total >= 2 * len(run):
+        return False
+    single = [length == 1 and pos == "助詞" for length, pos in run]
+    return any(a and b for a, b in zip(single, single[1:], strict=False))
