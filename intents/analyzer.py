@@ -105,6 +105,7 @@ class Vocabulary:
     expand: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     english: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     social: frozenset[str] = frozenset()
+    phrases: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, path: Path = VOCABULARY_FILE) -> Vocabulary:
@@ -113,6 +114,7 @@ class Vocabulary:
             expand={str(k): tuple(map(str, v)) for k, v in (data.get("expand") or {}).items()},
             english={str(k): tuple(map(str, v)) for k, v in (data.get("english") or {}).items()},
             social=frozenset(str(w) for w in data.get("social") or ()),
+            phrases=tuple(str(p) for p in data.get("phrases") or ()),
         )
 
 
@@ -176,6 +178,10 @@ class Analyzer:
         self.synonyms = synonyms or Synonyms()
         self._stem = stem_english if stemmer else _plural
         vocabulary = vocabulary if vocabulary is not None else Vocabulary.load()
+        # English phrases whose small word matters (move in / move out): one extra index word.
+        self._phrases = frozenset(
+            tuple(self._stem(w) for w in ascii_words(clean(p))) for p in vocabulary.phrases
+        )
         # Written as people write them: analyze both sides once, as messages are analyzed.
         self._expand: dict[str, tuple[str, ...]] = {}
         for source, targets in vocabulary.expand.items():
@@ -183,12 +189,26 @@ class Analyzer:
             for word in self._base(source).words:
                 self._expand[word] = self._expand.get(word, ()) + extra
         self._english = {
-            self._stem(k): tuple(self._stem(w) for w in v) for k, v in vocabulary.english.items()
+            self._english_key(k): tuple(self._english_key(w) for w in v)
+            for k, v in vocabulary.english.items()
         }
         social = {
             w for s in vocabulary.social for w in (*self._base(s).words, *self._base(s).english, s)
         }
         self._social = frozenset(to_hiragana(clean(w)) for w in social)
+
+    def _english_key(self, text: str) -> str:
+        """The index word of an English word or phrase of the vocabulary file."""
+        return "_".join(self._stem(w) for w in ascii_words(clean(text)))
+
+    def _english_words(self, text: str) -> tuple[str, ...]:
+        """Stemmed content words of a cleaned text, then its vocabulary phrases (move_in)."""
+        raw = [self._stem(w) for w in ascii_words(text)]
+        words = [w for w, r in zip(raw, ascii_words(text), strict=True) if _en_content(r)]
+        phrases = [
+            "_".join(pair) for pair in zip(raw, raw[1:], strict=False) if pair in self._phrases
+        ]
+        return tuple(words + phrases)
 
     def expansions(self, word: str) -> tuple[str, ...]:
         """The vocabulary file's index words for one analysed query word (逃げる -> 避難, 所)."""
@@ -244,13 +264,15 @@ class Analyzer:
             kana = to_hiragana(morpheme.reading_form())
             reading.append(kana if kana != "きごう" else " ")
             self._add_word(morpheme, words)
-        english = tuple(
-            self._stem(w) for w in ascii_words(cleaned) if w not in _EN_STOP and len(w) > 1
-        )
+        english = self._english_words(cleaned)
         fragmented = fragmented or _is_fragmented(kana_run)
         return Analysis(
             tuple(words), fold_small_kana("".join(reading)), english, fragmented=fragmented
         )
+
+
+def _en_content(word: str) -> bool:
+    return word not in _EN_STOP and len(word) > 1
 
 
 def _is_fragmented(run: list[tuple[int, str]]) -> bool:
