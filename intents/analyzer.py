@@ -6,6 +6,7 @@ SudachiPy (mode A, core dictionary) supplies normalized word forms and readings,
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections.abc import Iterable, Mapping
@@ -205,9 +206,7 @@ class Analyzer:
         """Stemmed content words of a cleaned text, then its vocabulary phrases (move_in)."""
         raw = [self._stem(w) for w in ascii_words(text)]
         words = [w for w, r in zip(raw, ascii_words(text), strict=True) if _en_content(r)]
-        phrases = [
-            "_".join(pair) for pair in zip(raw, raw[1:], strict=False) if pair in self._phrases
-        ]
+        phrases = ["_".join(pair) for pair in itertools.pairwise(raw) if pair in self._phrases]
         return tuple(words + phrases)
 
     def expansions(self, word: str) -> tuple[str, ...]:
@@ -282,4 +281,4 @@ def _is_fragmented(run: list[tuple[int, str]]) -> bool:
     if len(run) < _FRAGMENT_PIECES or total < 4 or total >= 2 * len(run):
         return False
     single = [length == 1 and pos == "助詞" for length, pos in run]
-    return any(a and b for a, b in zip(single, single[1:], strict=False))
+    return any(a and b for a, b in itertools.pairwise(single))

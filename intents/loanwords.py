@@ -45,9 +45,7 @@ def _is_loanword(hiragana: str) -> bool:
     if not loan:
         return False
     native = (
-        m
-        for m in dictionary.lookup(hiragana)
-        if m.part_of_speech()[0] not in ("補助記号", "空白")
+        m for m in dictionary.lookup(hiragana) if m.part_of_speech()[0] not in ("補助記号", "空白")
     )
     return not any(not _KATAKANA.match(m.normalized_form()) for m in native)
 
