@@ -11,15 +11,14 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import snowballstemmer
 import yaml
-from sudachipy import Dictionary, Morpheme, SplitMode, Tokenizer
+from sudachipy import Morpheme, SplitMode, Tokenizer
 
-from intents.loanwords import katakana_loanwords
+from intents.loanwords import katakana_loanwords, sudachi_dictionary
 from intents.normalize import ascii_words, clean, fold_small_kana, to_hiragana
 
 # Parts of speech that carry a topic; particles, auxiliaries, symbols, pronouns do not.
@@ -150,11 +149,6 @@ class Synonyms:
         return self._mapping
 
 
-@lru_cache(maxsize=1)
-def _dictionary() -> Dictionary:
-    return Dictionary(dict="core")
-
-
 _local = threading.local()
 
 
@@ -162,7 +156,7 @@ def _tokenizer() -> Tokenizer:
     """One Sudachi tokenizer per thread: tokenizers are not safe to share across threads."""
     tokenizer: Tokenizer | None = getattr(_local, "tokenizer", None)
     if tokenizer is None:
-        tokenizer = _dictionary().tokenizer()
+        tokenizer = sudachi_dictionary().tokenizer()
         _local.tokenizer = tokenizer
     return tokenizer
 

@@ -31,13 +31,14 @@ def to_katakana(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _dictionary() -> Dictionary:
+def sudachi_dictionary() -> Dictionary:
+    """The Sudachi core dictionary, loaded once for the analyzer and the loanword lookup."""
     return Dictionary(dict="core")
 
 
 @lru_cache(maxsize=65536)
 def _is_loanword(hiragana: str) -> bool:
-    dictionary = _dictionary()
+    dictionary = sudachi_dictionary()
     loan = any(
         m.part_of_speech()[:2] == ("名詞", "普通名詞") and _KATAKANA.match(m.normalized_form())
         for m in dictionary.lookup(to_katakana(hiragana))
