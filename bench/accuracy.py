@@ -1,6 +1,6 @@
 """Matching accuracy on the three evaluation sets, and what each ingredient contributes.
 
-    python -m bench.accuracy [--ablation] [--misses]
+    python -m bench.accuracy [--ablation] [--misses] [--no-frozen]
 
 Sets reported separately: the frozen set (never tuned on), the never-inspected half of the
 development set, its tuning half (even CRC-32) and the new development queries
@@ -105,10 +105,10 @@ VARIANTS: dict[str, dict[str, object]] = {
 TUNED = ("tuned half", "new development queries (tuned on)")
 
 
-def sets() -> dict[str, list[Query]]:
+def sets(frozen: bool = True) -> dict[str, list[Query]]:
     old = load_eval()
     return {
-        "frozen": load_frozen(),
+        **({"frozen": load_frozen()} if frozen else {}),
         "untouched half": [q for q in old if tuning_half(q) == 1],
         "tuned half": [q for q in old if tuning_half(q) == 0],
         TUNED[1]: load_dev(),
@@ -145,8 +145,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--ablation", action="store_true")
     parser.add_argument("--misses", action="store_true", help="misses of the tuning data only")
+    parser.add_argument(
+        "--no-frozen", action="store_true", help="leave the frozen set out (while tuning)"
+    )
     args = parser.parse_args()
-    evaluation = sets()
+    evaluation = sets(frozen=not args.no_frozen)
     for name, queries in evaluation.items():
         n_in = sum(q.expect is not None for q in queries)
         print(f"{name}: {len(queries)} queries ({n_in} in scope, {len(queries) - n_in} out)")
@@ -164,10 +167,13 @@ def main() -> None:
         print(f"\n{set_name}\n{HEADER}")
         for name, scores in by_variant.items():
             print(row(name, scores))
-    shipped = results["frozen"]["+ Snowball stemmer (shipped)"]
-    print("\n| style (frozen) | queries | top-1 | top-3 |\n|---|---:|---:|---:|")
-    for style, (n, t1, t3) in shipped.per_style.items():
-        print(f"| {style} | {n} | {t1:.3f} | {t3:.3f} |")
+    for set_name in ("frozen", TUNED[1]):
+        if set_name not in results:
+            continue
+        shipped = results[set_name]["+ Snowball stemmer (shipped)"]
+        print(f"\n| style ({set_name}) | queries | top-1 | top-3 |\n|---|---:|---:|---:|")
+        for style, (n, t1, t3) in shipped.per_style.items():
+            print(f"| {style} | {n} | {t1:.3f} | {t3:.3f} |")
     if args.misses:
         shipped_rows = [results[t]["+ Snowball stemmer (shipped)"] for t in TUNED]
         for q, ranked in (m for s in shipped_rows for m in s.misses):

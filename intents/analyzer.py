@@ -6,18 +6,19 @@ SudachiPy (mode A, core dictionary) supplies normalized word forms and readings,
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import snowballstemmer
 import yaml
-from sudachipy import Dictionary, Morpheme, SplitMode, Tokenizer
+from sudachipy import Morpheme, SplitMode, Tokenizer
 
+from intents.loanwords import katakana_loanwords, sudachi_dictionary
 from intents.normalize import ascii_words, clean, fold_small_kana, to_hiragana
 
 # Parts of speech that carry a topic; particles, auxiliaries, symbols, pronouns do not.
@@ -49,6 +50,8 @@ _STOP_WORDS = _word_set(_STOP_WORDS_TEXT, fold=True)
 _EN_STOP = _word_set(_EN_STOP_TEXT)
 _SYMBOL_POS = frozenset({"補助記号", "空白"})
 _ASCII_RE = re.compile(r"^[\x00-\x7f]+$")
+_HIRAGANA_RE = re.compile(r"^[\u3041-\u3096ー]+$")
+_FRAGMENT_PIECES = 3
 
 
 VOCABULARY_FILE = Path(__file__).resolve().parent / "data" / "vocabulary.yaml"
@@ -60,7 +63,9 @@ class Analysis:
 
     ``expanded`` and ``english_expanded`` are extra index words from the vocabulary file
     (逃げる → 避難, sofa → bulky), searched at a lower weight; ``content`` is False for a
-    message with nothing to look up (はい, ありがとう, 👍).
+    message with nothing to look up (はい, ありがとう, 👍). ``fragmented``: a stretch of kana
+    that the dictionary could only cut into one- and two-kana pieces (じゅう|みん|ぜ|い for
+    じゅうみんぜい): a word typed in kana that only the reading can find.
     """
 
     words: tuple[str, ...]
@@ -69,6 +74,7 @@ class Analysis:
     expanded: tuple[str, ...] = ()
     english_expanded: tuple[str, ...] = ()
     content: bool = True
+    fragmented: bool = False
 
 
 _stemmers = threading.local()
@@ -99,6 +105,7 @@ class Vocabulary:
     expand: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     english: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     social: frozenset[str] = frozenset()
+    phrases: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, path: Path = VOCABULARY_FILE) -> Vocabulary:
@@ -107,6 +114,7 @@ class Vocabulary:
             expand={str(k): tuple(map(str, v)) for k, v in (data.get("expand") or {}).items()},
             english={str(k): tuple(map(str, v)) for k, v in (data.get("english") or {}).items()},
             social=frozenset(str(w) for w in data.get("social") or ()),
+            phrases=tuple(str(p) for p in data.get("phrases") or ()),
         )
 
 
@@ -141,11 +149,6 @@ class Synonyms:
         return self._mapping
 
 
-@lru_cache(maxsize=1)
-def _dictionary() -> Dictionary:
-    return Dictionary(dict="core")
-
-
 _local = threading.local()
 
 
@@ -153,7 +156,7 @@ def _tokenizer() -> Tokenizer:
     """One Sudachi tokenizer per thread: tokenizers are not safe to share across threads."""
     tokenizer: Tokenizer | None = getattr(_local, "tokenizer", None)
     if tokenizer is None:
-        tokenizer = _dictionary().tokenizer()
+        tokenizer = sudachi_dictionary().tokenizer()
         _local.tokenizer = tokenizer
     return tokenizer
 
@@ -170,6 +173,10 @@ class Analyzer:
         self.synonyms = synonyms or Synonyms()
         self._stem = stem_english if stemmer else _plural
         vocabulary = vocabulary if vocabulary is not None else Vocabulary.load()
+        # English phrases whose small word matters (move in / move out): one extra index word.
+        self._phrases = frozenset(
+            tuple(self._stem(w) for w in ascii_words(clean(p))) for p in vocabulary.phrases
+        )
         # Written as people write them: analyze both sides once, as messages are analyzed.
         self._expand: dict[str, tuple[str, ...]] = {}
         for source, targets in vocabulary.expand.items():
@@ -177,12 +184,24 @@ class Analyzer:
             for word in self._base(source).words:
                 self._expand[word] = self._expand.get(word, ()) + extra
         self._english = {
-            self._stem(k): tuple(self._stem(w) for w in v) for k, v in vocabulary.english.items()
+            self._english_key(k): tuple(self._english_key(w) for w in v)
+            for k, v in vocabulary.english.items()
         }
         social = {
             w for s in vocabulary.social for w in (*self._base(s).words, *self._base(s).english, s)
         }
         self._social = frozenset(to_hiragana(clean(w)) for w in social)
+
+    def _english_key(self, text: str) -> str:
+        """The index word of an English word or phrase of the vocabulary file."""
+        return "_".join(self._stem(w) for w in ascii_words(clean(text)))
+
+    def _english_words(self, text: str) -> tuple[str, ...]:
+        """Stemmed content words of a cleaned text, then its vocabulary phrases (move_in)."""
+        raw = [self._stem(w) for w in ascii_words(text)]
+        words = [w for w, r in zip(raw, ascii_words(text), strict=True) if _en_content(r)]
+        phrases = ["_".join(pair) for pair in itertools.pairwise(raw) if pair in self._phrases]
+        return tuple(words + phrases)
 
     def expansions(self, word: str) -> tuple[str, ...]:
         """The vocabulary file's index words for one analysed query word (逃げる -> 避難, 所)."""
@@ -210,19 +229,27 @@ class Analyzer:
             english,
             tuple(w for w in expanded if w not in words),
             tuple(w for w in english_expanded if w not in english),
-            content=bool(topical),
+            content=bool(topical) or base.fragmented,
+            fragmented=base.fragmented,
         )
 
     def _base(self, text: str) -> Analysis:
-        cleaned = self.synonyms.apply(clean(text))
+        cleaned = self.synonyms.apply(katakana_loanwords(clean(text)))
         # Sudachi refuses inputs over ~49 KB; citizen texts are far shorter, so cap generously.
         cleaned = cleaned[:4000]
         words: list[str] = []
         reading: list[str] = []
         tokenizer = _tokenizer()
+        kana_run: list[tuple[int, str]] = []  # hiragana morphemes in a row: length, part of speech
+        fragmented = False
         for morpheme in tokenizer.tokenize(cleaned, SplitMode.A):
             surface = morpheme.surface()
             pos = morpheme.part_of_speech()[0]
+            if _HIRAGANA_RE.match(surface):
+                kana_run.append((len(surface), pos))
+            else:
+                fragmented = fragmented or _is_fragmented(kana_run)
+                kana_run = []
             if pos in _SYMBOL_POS or _ASCII_RE.match(surface):
                 if pos not in _SYMBOL_POS:
                     reading.append(" ")
@@ -230,7 +257,22 @@ class Analyzer:
             kana = to_hiragana(morpheme.reading_form())
             reading.append(kana if kana != "きごう" else " ")
             self._add_word(morpheme, words)
-        english = tuple(
-            self._stem(w) for w in ascii_words(cleaned) if w not in _EN_STOP and len(w) > 1
+        english = self._english_words(cleaned)
+        fragmented = fragmented or _is_fragmented(kana_run)
+        return Analysis(
+            tuple(words), fold_small_kana("".join(reading)), english, fragmented=fragmented
         )
-        return Analysis(tuple(words), fold_small_kana("".join(reading)), english)
+
+
+def _en_content(word: str) -> bool:
+    return word not in _EN_STOP and len(word) > 1
+
+
+def _is_fragmented(run: list[tuple[int, str]]) -> bool:
+    """Hiragana cut into at least three pieces averaging under two kana, two of them one-kana
+    particles in a row (じゅう|みん|ぜ|い); そう|な|ん|だ is a sentence, not a lost word."""
+    total = sum(length for length, _ in run)
+    if len(run) < _FRAGMENT_PIECES or total < 4 or total >= 2 * len(run):
+        return False
+    single = [length == 1 and pos == "助詞" for length, pos in run]
+    return any(a and b for a, b in itertools.pairwise(single))

@@ -1,0 +1,80 @@
+"""Messages in kana only and in English find the entry a citizen means."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.knowledge_service import Knowledge
+from intents.analyzer import Analyzer, Vocabulary
+from intents.loanwords import katakana_loanwords
+
+
+def top3(knowledge: Knowledge, text: str) -> list[str]:
+    return [c.entry_id for c in knowledge.rank(text, k=3)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("そふぁ捨てたい", "proc.bulky_waste_request"),
+        ("べっど すてたい", "proc.bulky_waste_request"),
+        ("はろーとれーにんぐ　もうしこみ", "faq.employment.vocational_training"),
+        ("じゅうみんぜい いくら", "faq.tax.resident_tax_basics"),
+    ],
+)
+def test_a_word_typed_in_kana_is_among_the_first_three(
+    knowledge: Knowledge, text: str, expected: str
+) -> None:
+    assert expected in top3(knowledge, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("そふぁすてたい", "ソファすてたい"),
+        ("ぺっとぼとる　だしかた", "ペットボトル　だしかた"),
+        ("まいなんばーかーど しんせい", "マイナンバーカード しんせい"),
+        # native words stay as typed: いくら is 幾ら, not イクラ; しんせ is not シンセ
+        ("じゅうみんぜい いくら", "じゅうみんぜい いくら"),
+        ("ははのいえ ありがとうございます", "ははのいえ ありがとうございます"),
+    ],
+)
+def test_only_loanwords_are_read_in_katakana(text: str, expected: str) -> None:
+    assert katakana_loanwords(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("moving in registration", "faq.registry.moving_in"),
+        ("how to seperate garbage", "faq.environment.sorting"),
+        ("i want throw away big sofa", "proc.bulky_waste_request"),
+    ],
+)
+def test_an_english_question_ranks_its_entry_first(
+    knowledge: Knowledge, text: str, expected: str
+) -> None:
+    assert top3(knowledge, text)[0] == expected
+
+
+def test_moving_out_is_not_answered_with_moving_in(knowledge: Knowledge) -> None:
+    ranked = top3(knowledge, "moving out to Sapporo notification")
+    assert ranked[0] in {"faq.registry.moving_out", "proc.move_out_online"}
+    assert "faq.registry.moving_out" in ranked
+    assert ranked[0] != "faq.registry.moving_in"
+
+
+def test_moving_in_and_moving_out_are_different_words() -> None:
+    analyzer = Analyzer(vocabulary=Vocabulary(phrases=("move in", "move out")))
+    moving_in = analyzer.analyze("moving in").english
+    moving_out = analyzer.analyze("Moving out of the city").english
+    assert "move_in" in moving_in
+    assert "move_out" not in moving_in
+    assert "move_out" in moving_out
+    assert "move_in" not in moving_out
+    assert analyzer.analyze("moving into the house").english == ("move", "hous")
+
+
+@pytest.mark.parametrize("text", ["そうなんだ", "なるほど", "うんうん", "すみません"])
+def test_a_kana_reply_still_has_no_content(knowledge: Knowledge, text: str) -> None:
+    assert knowledge.rank(text) == []
