@@ -41,6 +41,19 @@ def rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
+def reset_peak() -> None:
+    """Restart the peak resident-memory count (Linux >= 4.0), so each build is measured alone."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def peak_mb() -> float:
+    """The highest resident memory of this process since the last ``reset_peak``, in MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1e3
+    return 0.0
+
+
 def timings(matcher: Matcher, queries: list[str]) -> list[float]:
     """CPU time of this thread per query, in ms: on a shared, loaded machine wall-clock time
     mostly measures the wait for a core, not the work."""
@@ -74,23 +87,25 @@ def main() -> None:
     synonyms = Synonyms(load_system().synonym_groups)
     queries = [q.text for q in (*load_eval(), *load_frozen())]
     print(
-        "| entries | build (s) | index memory (MB) | p50 (ms) | p99 (ms) | max (ms) "
+        "| entries | build (s) | memory (MB) | build peak (MB) | p50 (ms) | p99 (ms) | max (ms) "
         "| reference p50 / p99 (ms) | p99 ratio |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size in args.sizes.split(","):
         docs = collection(base, size)
         before = rss_mb()
+        reset_peak()
         started = time.perf_counter()
         matcher = Matcher.build(docs, synonyms)
         build = time.perf_counter() - started
         memory = rss_mb() - before
+        peak = peak_mb()
         shipped = timings(matcher, queries)
         matcher.weights = dataclasses.replace(matcher.weights, max_postings=0)
         reference = timings(matcher, queries)
         label = f"{len(docs):,}" + (" long-answer" if size.startswith("L") else "")
         print(
-            f"| {label} | {build:.1f} | {memory:.0f} | {statistics.median(shipped):.2f} "
+            f"| {label} | {build:.1f} | {memory:.0f} | {peak:.0f} | {statistics.median(shipped):.2f} "
             f"| {percentile(shipped, 99):.2f} | {max(shipped):.2f} "
             f"| {statistics.median(reference):.2f} / {percentile(reference, 99):.2f} "
             f"| {percentile(reference, 99) / percentile(shipped, 99):.1f}× |",
