@@ -83,11 +83,12 @@ class DenseIndex:
         )
 
     def _raw(self, words: Sequence[str]) -> Matrix:
-        total = np.zeros(self.vectors.unit.shape[1], dtype=np.float32)
-        for word in words:
-            v = self.vectors.get(word)
-            if v is not None:
-                total += self.idf(word) * v
+        row_of = self.vectors.row_of
+        rows = [row_of[w] for w in words if w in row_of]
+        if not rows:
+            return np.zeros(self.vectors.unit.shape[1], dtype=np.float32)
+        weights = np.asarray([self.idf(w) for w in words if w in row_of], dtype=np.float32)
+        total: Matrix = weights @ self.vectors.unit[rows]
         return total
 
     def _finish(self, m: Any) -> Matrix:
@@ -113,10 +114,23 @@ class DenseIndex:
 
     def neighbours(self, word: str, k: int = 5, threshold: float = 0.6) -> list[str]:
         """Up to k indexed words nearest to ``word`` with cosine >= threshold (itself excluded)."""
-        v = self.vectors.get(word)
-        if v is None or not self.words:
-            return []
-        sims = self.word_matrix @ v
-        best = np.argpartition(-sims, min(k, len(sims) - 1))[: k + 1]
-        best = best[np.argsort(-sims[best])]
-        return [self.words[i] for i in best if sims[i] >= threshold and self.words[i] != word][:k]
+        return self.neighbours_of([word], k, threshold)[0]
+
+    def neighbours_of(
+        self, words: Sequence[str], k: int = 5, threshold: float = 0.6
+    ) -> list[list[str]]:
+        """``neighbours`` of each word, with one matrix product for all of them."""
+        found: list[list[str]] = [[] for _ in words]
+        rows = [
+            (i, self.vectors.row_of[w]) for i, w in enumerate(words) if w in self.vectors.row_of
+        ]
+        if not rows or not self.words:
+            return found
+        sims = self.word_matrix @ self.vectors.unit[[r for _, r in rows]].T
+        # Only the few words above the threshold are sorted, not the whole vocabulary.
+        hits, columns = np.nonzero(sims >= threshold)
+        for column, (i, _) in enumerate(rows):
+            near = hits[columns == column]
+            near = near[np.argsort(-sims[near, column], kind="stable")]
+            found[i] = [self.words[j] for j in near.tolist() if self.words[j] != words[i]][:k]
+        return found
