@@ -7,6 +7,7 @@ SudachiPy (mode A, core dictionary) supplies normalized word forms and readings,
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -183,10 +184,10 @@ class Analyzer:
         self._social = frozenset(to_hiragana(clean(w)) for w in social)
 
     @staticmethod
-    def _add_word(morpheme: Morpheme, words: list[str]) -> None:
-        pos = morpheme.part_of_speech()
-        if pos[0] in _CONTENT_POS and pos[1] != "数詞" and not _ASCII_RE.match(morpheme.surface()):
-            word = to_hiragana(morpheme.normalized_form())
+    def _add_word(morpheme: Morpheme, pos: tuple[str, ...], words: list[str]) -> None:
+        if pos[0] in _CONTENT_POS and pos[1] != "数詞":
+            # Interned: a large collection repeats the same words millions of times.
+            word = sys.intern(to_hiragana(morpheme.normalized_form()))
             if word not in _STOP_WORDS:
                 words.append(word)
 
@@ -215,15 +216,15 @@ class Analyzer:
         reading: list[str] = []
         tokenizer = _tokenizer()
         for morpheme in tokenizer.tokenize(cleaned, SplitMode.A):
-            surface = morpheme.surface()
-            pos = morpheme.part_of_speech()[0]
-            if pos in _SYMBOL_POS or _ASCII_RE.match(surface):
-                if pos not in _SYMBOL_POS:
-                    reading.append(" ")
+            pos = morpheme.part_of_speech()
+            if pos[0] in _SYMBOL_POS:
+                continue
+            if _ASCII_RE.match(morpheme.surface()):
+                reading.append(" ")
                 continue
             kana = to_hiragana(morpheme.reading_form())
             reading.append(kana if kana != "きごう" else " ")
-            self._add_word(morpheme, words)
+            self._add_word(morpheme, pos, words)
         english = tuple(
             self._stem(w) for w in ascii_words(cleaned) if w not in _EN_STOP and len(w) > 1
         )
