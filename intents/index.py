@@ -43,6 +43,16 @@ def char_ngrams(reading: str, n: int = 2) -> list[str]:
     return grams
 
 
+def _counted(keys: IntArray) -> tuple[IntArray, IntArray]:
+    """The distinct keys, sorted, and how often each occurs (a sort: no hash table)."""
+    keys = np.sort(keys)
+    if not keys.size:
+        return keys, keys
+    first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    counts = np.diff(np.r_[first, keys.size])
+    return keys[first], counts.astype(np.int64)
+
+
 @dataclass(frozen=True)
 class Field:
     """One weighted text field: for every document, the list of its terms in that field."""
@@ -95,8 +105,8 @@ class IndexBuilder:
                 continue
             key = np.frombuffer(owners, dtype=np.int32).astype(np.int64) << 32
             key |= np.frombuffer(tokens, dtype=np.int32).astype(np.int64)
-            unique, tf = np.unique(key, return_counts=True)
-            self._triples[f].append((unique >> 32, unique & 0xFFFFFFFF, tf.astype(np.int64)))
+            unique, tf = _counted(key)
+            self._triples[f].append((unique >> 32, unique & 0xFFFFFFFF, tf))
             self._tokens[f] = array("i")
             self._owners[f] = array("i")
 
@@ -111,7 +121,7 @@ class IndexBuilder:
             else:
                 docs = terms = tf = np.zeros(0, dtype=np.int64)
             per_field.append((docs, terms, tf))
-        seen = np.unique(np.concatenate([t * n_docs + d for d, t, _ in per_field]))
+        seen, _ = _counted(np.concatenate([t * n_docs + d for d, t, _ in per_field]))
         doc_freq = np.bincount(seen // max(n_docs, 1), minlength=n_terms)
         idf = np.log(1 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
         keys: list[IntArray] = []

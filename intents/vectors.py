@@ -63,8 +63,9 @@ class DenseIndex:
         self.vectors = vectors
         self.idf = idf
         dims = vectors.unit.shape[1]
-        q = np.stack([self._raw(t) for t in questions]) if questions else np.zeros((0, dims))
-        a = np.stack([self._raw(t) for t in answers]) if answers else np.zeros((0, dims))
+        seen: dict[str, tuple[int, float] | None] = {}  # a collection repeats its words
+        q = np.stack([self._raw(t, seen) for t in questions]) if questions else np.zeros((0, dims))
+        a = np.stack([self._raw(t, seen) for t in answers]) if answers else np.zeros((0, dims))
         both = q + answer_weight * a
         # First principal component of the entries' embeddings: common to all, removed.
         sample = np.vstack([q, both])
@@ -82,13 +83,25 @@ class DenseIndex:
             else np.zeros((0, dims), dtype=np.float32)
         )
 
-    def _raw(self, words: Sequence[str]) -> Matrix:
-        row_of = self.vectors.row_of
-        rows = [row_of[w] for w in words if w in row_of]
-        if not rows:
+    def _raw(
+        self, words: Sequence[str], known: dict[str, tuple[int, float] | None] | None = None
+    ) -> Matrix:
+        """IDF-weighted sum of the word vectors; ``known`` remembers rows and IDFs (a build)."""
+        pairs: list[tuple[int, float]] = []
+        for word in words:
+            if known is not None and word in known:
+                found = known[word]
+            else:
+                row = self.vectors.row_of.get(word)
+                found = None if row is None else (row, self.idf(word))
+                if known is not None:
+                    known[word] = found
+            if found is not None:
+                pairs.append(found)
+        if not pairs:
             return np.zeros(self.vectors.unit.shape[1], dtype=np.float32)
-        weights = np.asarray([self.idf(w) for w in words if w in row_of], dtype=np.float32)
-        total: Matrix = weights @ self.vectors.unit[rows]
+        weights = np.asarray([weight for _, weight in pairs], dtype=np.float32)
+        total: Matrix = weights @ self.vectors.unit[[row for row, _ in pairs]]
         return total
 
     def _finish(self, m: Any) -> Matrix:
