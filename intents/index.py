@@ -365,7 +365,8 @@ def fused_scores(
             at[at == tail.size] = 0
             hit = tail[at] == candidates
             if hit.any():
-                scores[candidates[hit]] += index._values[lo + at[hit]] * (weight * scale)
+                found_values = index._values[lo + at[hit]].astype(np.float64)
+                scores[candidates[hit]] += found_values * (weight * scale)
     return scores
 
 
