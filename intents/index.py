@@ -145,31 +145,44 @@ class IndexBuilder:
         del order, first
         term, doc = key // max(n_docs, 1), key % max(n_docs, 1)
         del key
-        impact = np.lexsort((doc, -value, term))
-        term, doc, value = term[impact], doc[impact], value[impact]
         counts = np.bincount(term, minlength=n_terms)
         offsets = np.zeros(n_terms + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
-        tail_max = np.zeros(n_terms, dtype=np.float64)
-        if head > 0:
-            long_terms = np.flatnonzero(counts > head)
-            tail_max[long_terms] = value[offsets[long_terms] + head]
-            rank = np.arange(term.size) - offsets[term]
-            rank = np.where(rank >= head, head + doc, rank)  # tails in document order
-            layout = np.lexsort((rank, term))
-            doc, value = doc[layout], value[layout]
+        doc_ids, packed, tail_max = _layout(term, doc, value, offsets, head)
         return TermIndex(
             term_id=self.term_id,
             idf=idf,
             offsets=offsets,
-            doc_ids=doc.astype(np.int32),
-            values=value.astype(np.float32),
+            doc_ids=doc_ids,
+            values=packed,
             tail_max=tail_max,
             head=head,
             n_docs=n_docs,
             k1=k1,
             weight_sum=sum(self.weights),
         )
+
+
+def _layout(
+    term: IntArray, doc: IntArray, value: FloatArray, offsets: IntArray, head: int
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32], FloatArray]:
+    """Order each term's postings: its ``head`` heaviest first, then the rest by document.
+
+    ``term`` must be sorted (``offsets`` are its boundaries). Returns the documents, the
+    weights and, per term, the heaviest weight left in the tail (0 without a tail).
+    """
+    impact = np.lexsort((doc, -value, term))
+    doc, value = doc[impact], value[impact]
+    tail_max = np.zeros(offsets.size - 1, dtype=np.float64)
+    if head > 0:
+        counts = np.diff(offsets)
+        long_terms = np.flatnonzero(counts > head)
+        tail_max[long_terms] = value[offsets[long_terms] + head]
+        rank = np.arange(doc.size) - np.repeat(offsets[:-1], counts)
+        rank = np.where(rank >= head, head + doc, rank)  # tails in document order
+        layout = np.lexsort((rank, term[impact]))
+        doc, value = doc[layout], value[layout]
+    return doc.astype(np.int32), value.astype(np.float32), tail_max
 
 
 @dataclass(frozen=True)
@@ -221,6 +234,30 @@ class TermIndex:
         for doc in range(len(fields[0].terms) if fields else 0):
             builder.add([f.terms[doc] for f in fields])
         return builder.build(k1, b, head)
+
+    def with_head(self, head: int) -> TermIndex:
+        """The same index with another head size (what pruning reads first)."""
+        counts = np.diff(self._offsets)
+        term = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
+        doc, value, tail_max = _layout(
+            term,
+            self._doc_ids.astype(np.int64),
+            self._values.astype(np.float64),
+            self._offsets,
+            head,
+        )
+        return TermIndex(
+            term_id=self.term_id,
+            idf=self._idf,
+            offsets=self._offsets,
+            doc_ids=doc,
+            values=value,
+            tail_max=tail_max,
+            head=head,
+            n_docs=self.n_docs,
+            k1=self._k1,
+            weight_sum=self._weight_sum,
+        )
 
     def idf(self, term: str) -> float:
         """Inverse document frequency; an unknown term counts as the rarest possible."""
@@ -285,36 +322,34 @@ class TermIndex:
         return len(self.term_id)
 
 
-def _ranges(starts: IntArray, stops: IntArray) -> IntArray:
-    """The concatenation of ``range(start, stop)`` for each pair, without a Python loop."""
-    lengths = stops - starts
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    shift = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-    return shift + np.arange(total, dtype=np.int64)
+# A slice of one index's postings read at one multiplier: (index, multiplier, start, stop).
+_Slice = tuple["TermIndex", float, int, int]
 
 
-@dataclass
-class _Read:
-    ids: list[npt.NDArray[np.int32]]
-    values: list[FloatArray]
+def _sum_slices(slices: Sequence[_Slice], n_docs: int) -> FloatArray:
+    """Sum the slices into per-document scores: one ``bincount`` per (index, multiplier).
 
-
-def _read(found: QueryTerms, scale: float, starts: IntArray, stops: IntArray, into: _Read) -> None:
-    index = found.index
-    positions = _ranges(starts, stops)
-    if positions.size:
-        into.ids.append(index._doc_ids[positions])
-        per_term = np.repeat(found.weights * scale, stops - starts)
-        into.values.append(index._values[positions] * per_term)
+    Query terms mostly share a multiplier (1 for typed words, the expansion weight for the
+    rest), so a query costs a few bincounts over views of the postings, not a copy per term.
+    """
+    groups: dict[tuple[int, float], list[_Slice]] = {}
+    for piece in slices:
+        if piece[3] > piece[2]:
+            groups.setdefault((id(piece[0]), piece[1]), []).append(piece)
+    scores = np.zeros(n_docs)
+    for (_, multiplier), group in groups.items():
+        index = group[0][0]
+        ids = np.concatenate([index._doc_ids[a:b] for _, _, a, b in group])
+        values = np.concatenate([index._values[a:b] for _, _, a, b in group])
+        scores += multiplier * np.bincount(ids, weights=values, minlength=n_docs)
+    return scores
 
 
 def fused_scores(
     parts: Sequence[tuple[QueryTerms, float]],
     n_docs: int,
     keep: int,
-    limit: int = 4096,
+    limit: int = 256,
 ) -> FloatArray:
     """Sum of ``scale`` × BM25 over several indexes of the same documents.
 
@@ -325,54 +360,41 @@ def fused_scores(
     ``limit`` of them or a document never seen could still reach it: then every tail is read.
     ``keep`` = 0 reads every posting.
     """
-    heads = _Read([], [])
-    tails: list[tuple[QueryTerms, float, IntArray, IntArray]] = []
+    heads: list[_Slice] = []
+    tails: list[_Slice] = []
     bound = 0.0
     for found, scale in parts:
-        if found.terms.size == 0:
-            continue
         index = found.index
-        starts = index._offsets[found.terms]
-        stops = index._offsets[found.terms + 1]
-        if keep and index.head:
-            cut = np.minimum(stops, starts + index.head)
-            long_terms = stops > cut
-            if long_terms.any():
-                weights = found.weights[long_terms] * scale
-                bound += float(weights @ index._tail_max[found.terms[long_terms]])
-                tails.append((found, scale, cut, stops))
-            stops = cut
-        _read(found, scale, starts, stops, heads)
-    scores = _bincount(heads, n_docs)
+        starts = index._offsets[found.terms].tolist()
+        stops = index._offsets[found.terms + 1].tolist()
+        head = index.head if keep else 0
+        for term, weight, a, b in zip(
+            found.terms.tolist(), found.weights.tolist(), starts, stops, strict=True
+        ):
+            multiplier = weight * scale
+            if head and b - a > head:
+                heads.append((index, multiplier, a, a + head))
+                tails.append((index, multiplier, a + head, b))
+                bound += multiplier * float(index._tail_max[term])
+            else:
+                heads.append((index, multiplier, a, b))
+    scores = _sum_slices(heads, n_docs)
     if not tails:
         return scores
     bound *= 1 + 1e-6  # float32 postings summed in another order: keep the bound safe
-    kth = float(np.partition(scores, n_docs - keep)[n_docs - keep]) if n_docs > keep else 0.0
+    # The k-th partial score is at most the best one: no need to find it when even that is
+    # within reach of an unseen document.
+    hopeless = n_docs <= keep or float(scores.max()) <= bound
+    kth = 0.0 if hopeless else float(np.partition(scores, n_docs - keep)[n_docs - keep])
     candidates = np.flatnonzero(scores + bound >= kth) if kth > bound else None
     if candidates is None or candidates.size > limit:
-        rest = _Read([], [])
-        for found, scale, starts, stops in tails:
-            _read(found, scale, starts, stops, rest)
-        return scores + _bincount(rest, n_docs)
-    for found, scale, starts, stops in tails:
-        index = found.index
-        weights = found.weights.tolist()
-        for weight, lo, hi in zip(weights, starts.tolist(), stops.tolist(), strict=True):
-            if hi <= lo:
-                continue
-            tail = index._doc_ids[lo:hi]  # sorted by document
-            at = np.searchsorted(tail, candidates)
-            at[at == tail.size] = 0
-            hit = tail[at] == candidates
-            if hit.any():
-                found_values = index._values[lo + at[hit]].astype(np.float64)
-                scores[candidates[hit]] += found_values * (weight * scale)
+        return scores + _sum_slices(tails, n_docs)
+    for index, multiplier, lo, hi in tails:
+        tail = index._doc_ids[lo:hi]  # sorted by document
+        at = np.searchsorted(tail, candidates)
+        at[at == tail.size] = 0
+        hit = tail[at] == candidates
+        if hit.any():
+            found_values = index._values[lo + at[hit]].astype(np.float64)
+            scores[candidates[hit]] += found_values * multiplier
     return scores
-
-
-def _bincount(read: _Read, n_docs: int) -> FloatArray:
-    if not read.ids:
-        return np.zeros(n_docs)
-    return np.bincount(
-        np.concatenate(read.ids), weights=np.concatenate(read.values), minlength=n_docs
-    ).astype(np.float64)

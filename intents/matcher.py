@@ -95,7 +95,7 @@ class MatchWeights:
     use_expansion: bool = True
     use_stemmer: bool = True
     use_calibration: bool = True
-    max_postings: int = 4000  # postings per term read before the rest is bounded (0: all)
+    max_postings: int = 1000  # postings per term read before the rest is bounded (0: all)
     prune: bool = True  # skip the documents that cannot reach the top (exact; see index.py)
     use_dense: bool = True  # chiVe embeddings of entries vs the query
     dense: float = 0.3
