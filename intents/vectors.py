@@ -132,7 +132,11 @@ class DenseIndex:
     def neighbours_of(
         self, words: Sequence[str], k: int = 5, threshold: float = 0.6
     ) -> list[list[str]]:
-        """``neighbours`` of each word, with one matrix product for all of them."""
+        """``neighbours`` of each word, with one matrix product for all of them.
+
+        Words of equal similarity (several words may share one vector) come in vocabulary
+        order, so the expansions of a query do not depend on how a selection breaks ties.
+        """
         found: list[list[str]] = [[] for _ in words]
         rows = [
             (i, self.vectors.row_of[w]) for i, w in enumerate(words) if w in self.vectors.row_of
