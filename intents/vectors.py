@@ -132,22 +132,22 @@ class DenseIndex:
     def neighbours_of(
         self, words: Sequence[str], k: int = 5, threshold: float = 0.6
     ) -> list[list[str]]:
-        """``neighbours`` of each word, with one matrix product for all of them.
+        """``neighbours`` of each word.
 
-        Words of equal similarity (several words may share one vector) come in vocabulary
-        order, so the expansions of a query do not depend on how a selection breaks ties.
+        One matrix-vector product per word: a matrix-matrix product would go to the BLAS
+        threads, which cost more than they save at this size on a busy machine. Words of
+        equal similarity (several words may share one vector) come in vocabulary order, so
+        the expansions of a query do not depend on how a selection breaks ties.
         """
-        found: list[list[str]] = [[] for _ in words]
-        rows = [
-            (i, self.vectors.row_of[w]) for i, w in enumerate(words) if w in self.vectors.row_of
-        ]
-        if not rows or not self.words:
-            return found
-        sims = self.word_matrix @ self.vectors.unit[[r for _, r in rows]].T
-        # Only the few words above the threshold are sorted, not the whole vocabulary.
-        hits, columns = np.nonzero(sims >= threshold)
-        for column, (i, _) in enumerate(rows):
-            near = hits[columns == column]
-            near = near[np.argsort(-sims[near, column], kind="stable")]
-            found[i] = [self.words[j] for j in near.tolist() if self.words[j] != words[i]][:k]
+        found: list[list[str]] = []
+        for word in words:
+            v = self.vectors.get(word)
+            if v is None or not self.words:
+                found.append([])
+                continue
+            sims = self.word_matrix @ v
+            # Only the few words above the threshold are sorted, not the whole vocabulary.
+            near = np.flatnonzero(sims >= threshold)
+            near = near[np.argsort(-sims[near], kind="stable")]
+            found.append([self.words[j] for j in near.tolist() if self.words[j] != word][:k])
         return found
