@@ -248,30 +248,6 @@ class TermIndex:
             builder.add([f.terms[doc] for f in fields])
         return builder.build(k1, b, head)
 
-    def with_head(self, head: int) -> TermIndex:
-        """The same index with another head size (what pruning reads first)."""
-        counts = np.diff(self._offsets)
-        term = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
-        doc, value, tail_max = _layout(
-            term,
-            self._doc_ids.astype(np.int64),
-            self._values.astype(np.float64),
-            self._offsets,
-            head,
-        )
-        return TermIndex(
-            term_id=self.term_id,
-            idf=self._idf,
-            offsets=self._offsets,
-            doc_ids=doc,
-            values=value,
-            tail_max=tail_max,
-            head=head,
-            n_docs=self.n_docs,
-            k1=self._k1,
-            weight_sum=self._weight_sum,
-        )
-
     def idf(self, term: str) -> float:
         """Inverse document frequency; an unknown term counts as the rarest possible."""
         number = self.term_id.get(term)
