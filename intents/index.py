@@ -13,7 +13,7 @@ cannot separate the top k (many common terms, few rare ones), the tails are read
 the scores are exactly those of reading everything.
 
 The index is built from integer term ids collected in flat arrays (``IndexBuilder``), not from
-per-term dictionaries, so a large collection is packed in seconds and in bounded memory.
+per-term dictionaries: 12 bytes per posting while collecting, then a few numpy sorts.
 """
 
 from __future__ import annotations
