@@ -96,7 +96,9 @@ class MatchWeights:
     use_stemmer: bool = True
     use_calibration: bool = True
     max_postings: int = 1000  # postings per term read before the rest is bounded (0: all)
-    prune: bool = True  # skip the documents that cannot reach the top (exact; see index.py)
+    # Skip the documents that cannot reach the top (exact; see index.py). Off: on the
+    # measured collections it cost more than it saved (docs/benchmarks.md).
+    prune: bool = False
     use_dense: bool = True  # chiVe embeddings of entries vs the query
     dense: float = 0.3
     dense_rerank: int = 200  # the dense channel re-ranks the lexical top N only

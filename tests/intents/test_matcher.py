@@ -106,7 +106,7 @@ def test_pruning_never_changes_the_ranking(knowledge: Knowledge) -> None:
     """The shipped entries with 8 postings per term in the heads and a small re-rank pool, so
     that most terms are cut short: every query ranks as when every posting is read."""
     docs = entry_documents(knowledge.kb)
-    weights = MatchWeights(max_postings=8, dense_rerank=40, candidates=10)
+    weights = MatchWeights(max_postings=8, dense_rerank=40, candidates=10, prune=True)
     matcher = Matcher.build(docs, Synonyms([["ごみ", "ゴミ"]]), weights)
     queries = [q for d in docs[::3] for q in d.questions[:2]] + [d.body[:60] for d in docs[::7]]
     pruned = [matcher.rank(q, k=5) for q in queries]
