@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -208,10 +209,10 @@ class Analyzer:
         return self._expand.get(word, ())
 
     @staticmethod
-    def _add_word(morpheme: Morpheme, words: list[str]) -> None:
-        pos = morpheme.part_of_speech()
-        if pos[0] in _CONTENT_POS and pos[1] != "数詞" and not _ASCII_RE.match(morpheme.surface()):
-            word = to_hiragana(morpheme.normalized_form())
+    def _add_word(morpheme: Morpheme, pos: tuple[str, ...], words: list[str]) -> None:
+        if pos[0] in _CONTENT_POS and pos[1] != "数詞":
+            # Interned: a large collection repeats the same words millions of times.
+            word = sys.intern(to_hiragana(morpheme.normalized_form()))
             if word not in _STOP_WORDS:
                 words.append(word)
 
@@ -244,19 +245,19 @@ class Analyzer:
         fragmented = False
         for morpheme in tokenizer.tokenize(cleaned, SplitMode.A):
             surface = morpheme.surface()
-            pos = morpheme.part_of_speech()[0]
+            pos = morpheme.part_of_speech()
             if _HIRAGANA_RE.match(surface):
-                kana_run.append((len(surface), pos))
+                kana_run.append((len(surface), pos[0]))
             else:
                 fragmented = fragmented or _is_fragmented(kana_run)
                 kana_run = []
-            if pos in _SYMBOL_POS or _ASCII_RE.match(surface):
-                if pos not in _SYMBOL_POS:
+            if pos[0] in _SYMBOL_POS or _ASCII_RE.match(surface):
+                if pos[0] not in _SYMBOL_POS:
                     reading.append(" ")
                 continue
             kana = to_hiragana(morpheme.reading_form())
             reading.append(kana if kana != "きごう" else " ")
-            self._add_word(morpheme, words)
+            self._add_word(morpheme, pos, words)
         english = self._english_words(cleaned)
         fragmented = fragmented or _is_fragmented(kana_run)
         return Analysis(

@@ -1,17 +1,24 @@
 """An inverted BM25 index whose per-(term, document) weights are precomputed.
 
 A query is scored by summing the postings of its terms with ``numpy.bincount`` — no per-entry
-loop, so cost grows with the postings touched, not with the size of the knowledge base. Each
-term's postings are stored in impact order (highest weight first), so a cap on postings per term
-keeps a common term (a particle-like reading bigram in 10,000 long answers) from dominating the
-cost: it contributes only to the documents where it weighs most, which is where it can change
-the ranking.
+loop, so cost grows with the postings touched, not with the size of the knowledge base.
+
+Pruning without losing a result: each term's postings start with its ``head`` heaviest
+(impact order); the rest, the tail, is sorted by document and its heaviest weight is kept
+aside. ``fused_scores`` reads the heads only, which bounds what any document can still gain
+from the tails; only the documents whose bound reaches the k-th best partial score are
+completed, by binary search in the tails. A common term (a particle-like reading bigram in
+10,000 long answers) so costs its head plus a lookup per surviving document; when the bound
+cannot separate the top k (many common terms, few rare ones), the tails are read in full and
+the scores are exactly those of reading everything.
+
+The index is built from integer term ids collected in flat arrays (``IndexBuilder``), not from
+per-term dictionaries: 12 bytes per posting while collecting, then a few numpy sorts.
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,14 +27,10 @@ import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.floating[Any]]
+IntArray = npt.NDArray[np.int64]
+Int32Array = npt.NDArray[np.int32]
 
-
-@dataclass(frozen=True)
-class Field:
-    """One weighted text field: for every document, the list of its terms in that field."""
-
-    weight: float
-    terms: Sequence[Sequence[str]]
+_FLUSH_TOKENS = 1 << 21  # tokens buffered before they are reduced to (doc, term, tf) triples
 
 
 def char_ngrams(reading: str, n: int = 2) -> list[str]:
@@ -41,96 +44,263 @@ def char_ngrams(reading: str, n: int = 2) -> list[str]:
     return grams
 
 
-class TermIndex:
-    """BM25 (k1, b) over several fields, fused per term at build time."""
+def _counted(keys: IntArray) -> tuple[IntArray, IntArray]:
+    """The distinct keys, sorted, and how often each occurs (a sort: no hash table)."""
+    keys = np.sort(keys)
+    if not keys.size:
+        return keys, keys
+    first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    counts = np.diff(np.r_[first, keys.size])
+    return keys[first], counts.astype(np.int64)
 
-    def __init__(self, fields: Sequence[Field], k1: float = 1.2, b: float = 0.75) -> None:
-        if not fields:
+
+@dataclass(frozen=True)
+class Field:
+    """One weighted text field: for every document, the list of its terms in that field."""
+
+    weight: float
+    terms: Sequence[Sequence[str]]
+
+
+class IndexBuilder:
+    """Collects documents one at a time as term ids; ``build`` packs them into a TermIndex.
+
+    Usage::
+
+        builder = IndexBuilder([1.0, 0.5])          # field weights
+        builder.add([["ごみ", "収集"], ["ごみ"]])     # one document: its terms in each field
+        index = builder.build(k1=1.2, b=0.75)
+    """
+
+    def __init__(self, field_weights: Sequence[float]) -> None:
+        if not field_weights:
             msg = "a TermIndex needs at least one field"
             raise ValueError(msg)
-        self.n_docs = len(fields[0].terms)
-        doc_freq: Counter[str] = Counter()
-        for doc in range(self.n_docs):
-            seen: set[str] = set()
-            for field in fields:
-                seen.update(field.terms[doc])
-            doc_freq.update(seen)
-        self._max_idf = self._idf(0)
-        self._idf_of = {term: self._idf(df) for term, df in doc_freq.items()}
-        self._weight_sum = sum(f.weight for f in fields)
-        weights: dict[str, dict[int, float]] = {}
-        for field in fields:
-            lengths = [len(t) for t in field.terms]
-            avg = (sum(lengths) / len(lengths)) if lengths and sum(lengths) else 1.0
-            for doc, terms in enumerate(field.terms):
-                norm = k1 * (1 - b + b * lengths[doc] / avg)
-                for term, tf in Counter(terms).items():
-                    value = field.weight * self._idf_of[term] * tf * (k1 + 1) / (tf + norm)
-                    per_doc = weights.setdefault(term, {})
-                    per_doc[doc] = per_doc.get(doc, 0.0) + value
-        self._k1 = k1
-        self._slices: dict[str, tuple[int, int]] = {}
-        doc_ids: list[int] = []
-        values: list[float] = []
-        for term, per_doc in weights.items():
-            start = len(doc_ids)
-            ranked = sorted(per_doc.items(), key=lambda item: -item[1])
-            doc_ids.extend(d for d, _ in ranked)
-            values.extend(v for _, v in ranked)
-            self._slices[term] = (start, len(doc_ids))
-        self._doc_ids = np.asarray(doc_ids, dtype=np.int32)
-        self._values = np.asarray(values, dtype=np.float32)
+        self.weights = tuple(field_weights)
+        self.term_id: dict[str, int] = {}
+        self.n_docs = 0
+        n = len(self.weights)
+        self._tokens = [array("i") for _ in range(n)]
+        self._owners = [array("i") for _ in range(n)]
+        self._lengths = [array("i") for _ in range(n)]
+        # (documents, terms, counts) as int32: 12 bytes per posting while collecting.
+        self._triples: list[list[tuple[Int32Array, Int32Array, Int32Array]]] = [
+            [] for _ in range(n)
+        ]
 
-    def _idf(self, df: int) -> float:
-        return math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
+    def add(self, fields: Sequence[Iterable[str]]) -> None:
+        ids = self.term_id
+        doc = self.n_docs
+        for tokens, owners, lengths, terms in zip(
+            self._tokens, self._owners, self._lengths, fields, strict=True
+        ):
+            before = len(tokens)
+            tokens.extend([ids.setdefault(t, len(ids)) for t in terms])
+            lengths.append(len(tokens) - before)
+            owners.extend([doc] * (len(tokens) - before))
+        self.n_docs += 1
+        if sum(len(t) for t in self._tokens) >= _FLUSH_TOKENS:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Reduce the buffered tokens to unique (doc, term) pairs with their counts."""
+        for f, (tokens, owners) in enumerate(zip(self._tokens, self._owners, strict=True)):
+            if not tokens:
+                continue
+            key = np.frombuffer(owners, dtype=np.int32).astype(np.int64) << 32
+            key |= np.frombuffer(tokens, dtype=np.int32).astype(np.int64)
+            unique, tf = _counted(key)
+            self._triples[f].append(
+                (
+                    (unique >> 32).astype(np.int32),
+                    (unique & 0xFFFFFFFF).astype(np.int32),
+                    tf.astype(np.int32),
+                )
+            )
+            self._tokens[f] = array("i")
+            self._owners[f] = array("i")
+
+    def build(self, k1: float = 1.2, b: float = 0.75, head: int = 0) -> TermIndex:
+        """Pack the postings; ``head`` > 0 keeps that many heaviest per term for pruning."""
+        self._flush()
+        n_docs, n_terms = self.n_docs, len(self.term_id)
+        per_field = []
+        for triples in self._triples:
+            if triples:
+                docs, terms, tf = (np.concatenate(parts) for parts in zip(*triples, strict=True))
+            else:
+                docs = terms = tf = np.zeros(0, dtype=np.int32)
+            per_field.append((docs, terms, tf))
+        self._triples = [[] for _ in self._triples]  # a builder packs once
+        seen, _ = _counted(
+            np.concatenate([t.astype(np.int64) * n_docs + d for d, t, _ in per_field])
+        )
+        doc_freq = np.bincount(seen // max(n_docs, 1), minlength=n_terms)
+        idf = np.log(1 + (n_docs - doc_freq + 0.5) / (doc_freq + 0.5))
+        keys: list[IntArray] = []
+        values: list[FloatArray] = []
+        for weight, lengths, (docs, terms, tf) in zip(
+            self.weights, self._lengths, per_field, strict=True
+        ):
+            length = np.frombuffer(lengths, dtype=np.int32).astype(np.float64)
+            total = float(length.sum())
+            avg = total / len(length) if len(length) and total else 1.0
+            norm = k1 * (1 - b + b * length / avg)
+            keys.append(terms.astype(np.int64) * n_docs + docs)
+            values.append(weight * idf[terms] * tf * (k1 + 1) / (tf + norm[docs]))
+        key = np.concatenate(keys)
+        value = np.concatenate(values)
+        order = np.argsort(key, kind="stable")  # a field's weight adds up in field order
+        key, value = key[order], value[order]
+        first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else key
+        value = np.add.reduceat(value, first) if key.size else value
+        key = key[first]
+        del order, first
+        term, doc = key // max(n_docs, 1), key % max(n_docs, 1)
+        del key
+        counts = np.bincount(term, minlength=n_terms)
+        offsets = np.zeros(n_terms + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        doc_ids, packed, tail_max = _layout(term, doc, value, offsets, head)
+        return TermIndex(
+            term_id=self.term_id,
+            idf=idf,
+            offsets=offsets,
+            doc_ids=doc_ids,
+            values=packed,
+            tail_max=tail_max,
+            head=head,
+            n_docs=n_docs,
+            k1=k1,
+            weight_sum=sum(self.weights),
+        )
+
+
+def _layout(
+    term: IntArray, doc: IntArray, value: FloatArray, offsets: IntArray, head: int
+) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32], FloatArray]:
+    """Order each term's postings: its ``head`` heaviest first, then the rest by document.
+
+    ``term`` must be sorted (``offsets`` are its boundaries). Returns the documents, the
+    weights and, per term, the heaviest weight left in the tail (0 without a tail).
+    """
+    impact = np.lexsort((doc, -value, term))
+    doc, value = doc[impact], value[impact]
+    tail_max = np.zeros(offsets.size - 1, dtype=np.float64)
+    if head > 0:
+        counts = np.diff(offsets)
+        long_terms = np.flatnonzero(counts > head)
+        tail_max[long_terms] = value[offsets[long_terms] + head]
+        rank = np.arange(doc.size) - np.repeat(offsets[:-1], counts)
+        rank = np.where(rank >= head, head + doc, rank)  # tails in document order
+        layout = np.lexsort((rank, term[impact]))
+        doc, value = doc[layout], value[layout]
+    return doc.astype(np.int32), value.astype(np.float32), tail_max
+
+
+@dataclass(frozen=True)
+class QueryTerms:
+    """One index's part of a query: known term ids, their query weights, the best score."""
+
+    index: TermIndex
+    terms: IntArray
+    weights: FloatArray
+    ceiling: float
+
+
+class TermIndex:
+    """BM25 (k1, b) over several fields, fused per term at build time (see ``IndexBuilder``)."""
+
+    def __init__(
+        self,
+        *,
+        term_id: dict[str, int],
+        idf: FloatArray,
+        offsets: IntArray,
+        doc_ids: npt.NDArray[np.int32],
+        values: npt.NDArray[np.float32],
+        tail_max: FloatArray,
+        head: int,
+        n_docs: int,
+        k1: float,
+        weight_sum: float,
+    ) -> None:
+        self.term_id = term_id
+        self.n_docs = n_docs
+        self.head = head
+        self._idf = idf
+        self._idf_list: list[float] = idf.tolist()
+        self._max_idf = float(np.log(1 + (n_docs + 0.5) / 0.5))
+        self._offsets = offsets
+        self._doc_ids = doc_ids
+        self._values = values
+        self._tail_max = tail_max
+        self._k1 = k1
+        self._weight_sum = weight_sum
+
+    @classmethod
+    def from_fields(
+        cls, fields: Sequence[Field], k1: float = 1.2, b: float = 0.75, head: int = 0
+    ) -> TermIndex:
+        """Index documents given field by field (every field lists the same documents)."""
+        builder = IndexBuilder([f.weight for f in fields])
+        for doc in range(len(fields[0].terms) if fields else 0):
+            builder.add([f.terms[doc] for f in fields])
+        return builder.build(k1, b, head)
 
     def idf(self, term: str) -> float:
         """Inverse document frequency; an unknown term counts as the rarest possible."""
-        return self._idf_of.get(term, self._max_idf)
+        number = self.term_id.get(term)
+        return self._max_idf if number is None else self._idf_list[number]
 
-    def score(
-        self,
-        terms: Iterable[str],
-        extra: Mapping[str, float] | None = None,
-        cap: int = 0,
-    ) -> tuple[FloatArray, float]:
-        """Scores of every document for a bag of query terms, and the best score possible.
+    def query(self, terms: Iterable[str], extra: Mapping[str, float] | None = None) -> QueryTerms:
+        """Look a bag of query terms up; ``extra`` terms (expansions) count the weight given.
 
-        Each distinct query term counts once; ``extra`` terms (expansions) count the weight
-        given with them. The best possible score (every term matched at saturation in every
-        field) lets callers turn scores into a 0..1 coverage. ``cap`` > 0 reads at most that
-        many postings per term, the heaviest first.
+        Each distinct term counts once. The ceiling (every term matched at saturation in every
+        field) lets callers turn scores into a 0..1 coverage.
         """
         weighted = dict.fromkeys(terms, 1.0)
         for term, weight in (extra or {}).items():
             weighted.setdefault(term, weight)
-        ceiling = sum(w * self.idf(t) for t, w in weighted.items())
+        ceiling = 0.0
+        known: list[int] = []
+        weights: list[float] = []
+        for term, weight in weighted.items():
+            number = self.term_id.get(term)
+            if number is None:
+                ceiling += weight * self._max_idf
+            else:
+                ceiling += weight * self._idf_list[number]
+                known.append(number)
+                weights.append(weight)
         ceiling *= (self._k1 + 1) * self._weight_sum
-        ids: list[npt.NDArray[np.int32]] = []
-        vals: list[FloatArray] = []
-        for term, w in weighted.items():
-            span = self._slices.get(term)
-            if span is None:
-                continue
-            a, b = span
-            if cap and b - a > cap:
-                b = a + cap
-            ids.append(self._doc_ids[a:b])
-            vals.append(self._values[a:b] if w == 1.0 else self._values[a:b] * w)
-        if not ids:
-            return np.zeros(self.n_docs), ceiling
-        scores: FloatArray = np.asarray(
-            np.bincount(np.concatenate(ids), weights=np.concatenate(vals), minlength=self.n_docs),
-            dtype=np.float64,
+        return QueryTerms(
+            self,
+            np.asarray(known, dtype=np.int64),
+            np.asarray(weights, dtype=np.float64),
+            ceiling,
         )
-        return scores, ceiling
+
+    def score(
+        self, terms: Iterable[str], extra: Mapping[str, float] | None = None
+    ) -> tuple[FloatArray, float]:
+        """Scores of every document for a bag of query terms (all postings), and the ceiling."""
+        found = self.query(terms, extra)
+        return fused_scores([(found, 1.0)], self.n_docs, keep=0), found.ceiling
+
+    def postings(self, term: str) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float32]]:
+        """The documents containing ``term`` and its weight in each (head first, then tail)."""
+        number = self.term_id.get(term)
+        if number is None:
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32)
+        a, b = self._offsets[number], self._offsets[number + 1]
+        return self._doc_ids[a:b], self._values[a:b]
 
     def evidence(self, terms: Iterable[str], doc: int) -> tuple[float, float]:
         """IDF mass of the distinct ``terms`` that ``doc`` contains, and of those it lacks."""
         found = missing = 0.0
         for term in set(terms):
-            span = self._slices.get(term)
-            if span is not None and bool((self._doc_ids[span[0] : span[1]] == doc).any()):
+            if bool((self.postings(term)[0] == doc).any()):
                 found += self.idf(term)
             else:
                 missing += self.idf(term)
@@ -138,8 +308,86 @@ class TermIndex:
 
     def knows(self, term: str) -> bool:
         """Whether any document contains ``term``."""
-        return term in self._slices
+        return term in self.term_id
 
     @property
     def vocabulary_size(self) -> int:
-        return len(self._slices)
+        return len(self.term_id)
+
+
+# A slice of one index's postings read at one multiplier: (index, multiplier, start, stop).
+_Slice = tuple["TermIndex", float, int, int]
+
+
+def _sum_slices(slices: Sequence[_Slice], n_docs: int) -> FloatArray:
+    """Sum the slices into per-document scores: one ``bincount`` per (index, multiplier).
+
+    Query terms mostly share a multiplier (1 for typed words, the expansion weight for the
+    rest), so a query costs a few bincounts over views of the postings, not a copy per term.
+    """
+    groups: dict[tuple[int, float], list[_Slice]] = {}
+    for piece in slices:
+        if piece[3] > piece[2]:
+            groups.setdefault((id(piece[0]), piece[1]), []).append(piece)
+    scores = np.zeros(n_docs)
+    for (_, multiplier), group in groups.items():
+        index = group[0][0]
+        ids = np.concatenate([index._doc_ids[a:b] for _, _, a, b in group])
+        values = np.concatenate([index._values[a:b] for _, _, a, b in group])
+        scores += multiplier * np.bincount(ids, weights=values, minlength=n_docs)
+    return scores
+
+
+def fused_scores(
+    parts: Sequence[tuple[QueryTerms, float]],
+    n_docs: int,
+    keep: int,
+    limit: int = 256,
+) -> FloatArray:
+    """Sum of ``scale`` × BM25 over several indexes of the same documents.
+
+    With ``keep`` > 0, only the ``keep`` best documents are guaranteed their exact score (and
+    so exactly the ``keep`` best are those with the highest returned scores, ties aside); the
+    others may get a lower one. Heads are read first; the documents whose upper bound reaches
+    the ``keep``-th partial score are completed from the tails, unless there are more than
+    ``limit`` of them or a document never seen could still reach it: then every tail is read.
+    ``keep`` = 0 reads every posting.
+    """
+    heads: list[_Slice] = []
+    tails: list[_Slice] = []
+    bound = 0.0
+    for found, scale in parts:
+        index = found.index
+        starts = index._offsets[found.terms].tolist()
+        stops = index._offsets[found.terms + 1].tolist()
+        head = index.head if keep else 0
+        for term, weight, a, b in zip(
+            found.terms.tolist(), found.weights.tolist(), starts, stops, strict=True
+        ):
+            multiplier = weight * scale
+            if head and b - a > head:
+                heads.append((index, multiplier, a, a + head))
+                tails.append((index, multiplier, a + head, b))
+                bound += multiplier * float(index._tail_max[term])
+            else:
+                heads.append((index, multiplier, a, b))
+    scores = _sum_slices(heads, n_docs)
+    if not tails:
+        return scores
+    bound *= 1 + 1e-6  # float32 postings summed in another order: keep the bound safe
+    # The k-th partial score is at most the best one: no need to find it when even that is
+    # within reach of an unseen document.
+    hopeless = n_docs <= keep or float(scores.max()) <= bound
+    kth = 0.0 if hopeless else float(np.partition(scores, n_docs - keep)[n_docs - keep])
+    candidates = np.flatnonzero(scores + bound >= kth) if kth > bound else None
+    if candidates is None or candidates.size > limit:
+        return scores + _sum_slices(tails, n_docs)
+    for index, multiplier, lo, hi in tails:
+        tail = index._doc_ids[lo:hi]  # sorted by document
+        at = np.searchsorted(tail, candidates)
+        at[at == tail.size] = 0
+        hit = tail[at] == candidates
+        if hit.any():
+            found_values = index._values[lo + at[hit]].astype(np.float64)
+            scores[candidates[hit]] += found_values * multiplier
+    return scores

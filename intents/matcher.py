@@ -31,7 +31,14 @@ from rapidfuzz import fuzz, process
 
 from intents.analyzer import Analysis, Analyzer, Synonyms, Vocabulary
 from intents.calibration import Calibration
-from intents.index import Field, FloatArray, TermIndex, char_ngrams
+from intents.index import (
+    FloatArray,
+    IndexBuilder,
+    QueryTerms,
+    TermIndex,
+    char_ngrams,
+    fused_scores,
+)
 from intents.vectors import DenseIndex, WordVectors
 
 
@@ -89,7 +96,10 @@ class MatchWeights:
     use_expansion: bool = True
     use_stemmer: bool = True
     use_calibration: bool = True
-    max_postings: int = 4000  # per term and query, heaviest first (0: all)
+    max_postings: int = 1000  # postings per term read before the rest is bounded (0: all)
+    # Skip the documents that cannot reach the top (exact; see index.py). Off: on the
+    # measured collections it cost more than it saved (docs/benchmarks.md).
+    prune: bool = False
     use_dense: bool = True  # chiVe embeddings of entries vs the query
     dense: float = 0.3
     dense_rerank: int = 200  # the dense channel re-ranks the lexical top N only
@@ -192,12 +202,12 @@ class Matcher:
                 found = known[text] = analyzer.analyze(text)
             return found
 
+        def builder() -> IndexBuilder:
+            return IndexBuilder([weights.both_fields, weights.question_field])
+
+        words, readings, english = builder(), builder(), builder()
         q_words: list[list[str]] = []
-        a_words: list[list[str]] = []
-        q_grams: list[list[str]] = []
-        a_grams: list[list[str]] = []
-        q_en: list[list[str]] = []
-        a_en: list[list[str]] = []
+        a_words: list[tuple[str, ...]] = []
         fuzzy_strings: list[str] = []
         owners: list[int] = []
         fuzzy_en: list[str] = []
@@ -205,12 +215,15 @@ class Matcher:
         for number, doc in enumerate(documents):
             short = [analyze(t) for t in (*doc.questions, *doc.keywords)]
             body = analyze(doc.body) if doc.body else Analysis((), "", ())
-            q_words.append([w for a in short for w in a.words])
-            a_words.append(list(body.words))
-            q_grams.append([g for a in short for g in char_ngrams(a.reading)])
-            a_grams.append(char_ngrams(body.reading))
-            q_en.append([w for a in short for w in a.english])
-            a_en.append(list(body.english))
+            qw = [w for a in short for w in a.words]
+            q_words.append(qw)
+            a_words.append(body.words)
+            words.add([qw + list(body.words) if weights.word_body else qw, qw])
+            qg = [g for a in short for g in char_ngrams(a.reading)]
+            ag = char_ngrams(body.reading) if weights.reading_body else []
+            readings.add([qg + ag, qg])
+            qe = [w for a in short for w in a.english]
+            english.add([qe + list(body.english), qe])
             for analysis in short:
                 reading = analysis.reading.replace(" ", "")
                 if reading:
@@ -220,27 +233,25 @@ class Matcher:
                     fuzzy_en.append(" ".join(analysis.english))
                     en_owners.append(number)
 
-        def index(q: list[list[str]], a: list[list[str]]) -> TermIndex:
-            both = [x + y for x, y in zip(q, a, strict=True)]
-            fields = [Field(weights.both_fields, both), Field(weights.question_field, q)]
-            return TermIndex(fields, k1=weights.k1, b=weights.b)
+        def pack(built: IndexBuilder) -> TermIndex:
+            return built.build(k1=weights.k1, b=weights.b, head=weights.max_postings)
 
-        words = index(q_words, a_words if weights.word_body else [[] for _ in q_words])
+        word_index = pack(words)
         asked = frozenset(w for ws in q_words for w in ws)
         dense = None
         vectors = WordVectors.load() if weights.use_dense or weights.use_neighbours else None
         if vectors is not None and documents:
             # Expansions go to the words people ask with: the questions' and keywords' words.
-            dense = DenseIndex(vectors, words.idf, q_words, a_words, sorted(asked))
+            dense = DenseIndex(vectors, word_index.idf, q_words, a_words, sorted(asked))
         return cls(
             ids=[d.id for d in documents],
             dense=dense,
             related_entries=_related_entries(documents),
             calibration=calibration or (Calibration.load() if weights.use_calibration else None),
             analyzer=analyzer,
-            words=words,
-            readings=index(q_grams, a_grams if weights.reading_body else [[] for _ in q_grams]),
-            english=index(q_en, a_en),
+            words=word_index,
+            readings=pack(readings),
+            english=pack(english),
             fuzzy=_FuzzyTable.build(fuzzy_strings, owners, len(documents)),
             fuzzy_english=_FuzzyTable.build(fuzzy_en, en_owners, len(documents)),
             priors=np.asarray([d.prior for d in documents], dtype=np.float32),
@@ -294,20 +305,27 @@ class Matcher:
             return [], {}
         if self.weights.use_expansion:
             analysis = self._stand_ins(analysis)
-        retrieval, english_query = self._retrieve(analysis)
+        w = self.weights
+        n_candidates = min(max(w.candidates, k), len(self.ids))
+        # Dense re-rank: only when the query has words (English-only queries have none).
+        rerank = w.use_dense and self.dense is not None and bool(analysis.words)
+        keep = max(n_candidates, min(w.dense_rerank, len(self.ids)) if rerank else 0)
+        retrieval, english_query = self._retrieve(analysis, keep if w.prune else 0)
         if not retrieval.any():
             return [], {}
-        w = self.weights
-        if w.use_dense and self.dense is not None and analysis.words and not english_query:
+        if rerank and self.dense is not None:
+            # Scores only rise in the pool, so the candidates are the pool's best.
             n = min(w.dense_rerank, len(self.ids))
             pool = np.argpartition(-retrieval, n - 1)[:n]
             pool = pool[retrieval[pool] > 0]
             sims = np.maximum(self.dense.similarity(analysis.words, pool), 0.0)
             retrieval = retrieval / (1 + w.dense)
             retrieval[pool] += w.dense / (1 + w.dense) * sims
-        n_candidates = min(max(w.candidates, k), len(self.ids))
-        top = np.argpartition(-retrieval, n_candidates - 1)[:n_candidates]
-        top = top[retrieval[top] > 0]
+            m = min(n_candidates, pool.size)
+            top = pool[np.argpartition(-retrieval[pool], m - 1)[:m]]
+        else:
+            top = np.argpartition(-retrieval, n_candidates - 1)[:n_candidates]
+            top = top[retrieval[top] > 0]
         scores = retrieval[top]
         fuzzy = np.zeros(top.size, dtype=np.float32)
         reading_length = len(analysis.reading.replace(" ", ""))
@@ -379,50 +397,43 @@ class Matcher:
             "unknown": unknown,
         }
 
-    def _retrieve(self, analysis: Analysis) -> tuple[FloatArray, bool]:
-        """Fused, coverage-normalised retrieval scores for every document."""
+    def _retrieve(self, analysis: Analysis, keep: int) -> tuple[FloatArray, bool]:
+        """Fused, coverage-normalised retrieval scores (exact for the ``keep`` best)."""
         w = self.weights
         english_query = bool(analysis.english) and not analysis.words
-        total = np.zeros(len(self.ids))
         expansion = w.expansion if w.use_expansion else 0.0
-        cap = w.max_postings
         english_extra = analysis.english_expanded if expansion else ()
+        extra_en = dict.fromkeys(english_extra, expansion)
         if english_query:
-            extra_en = dict.fromkeys(english_extra, expansion)
-            scores, ceiling = self.english.score(analysis.english, extra_en, cap)
-            return (scores / ceiling if ceiling else total), True
-        parts: list[tuple[float, TermIndex, list[str], dict[str, float]]] = []
-        if w.use_words:
+            found = self.english.query(analysis.english, extra_en)
+            if not found.ceiling:
+                return np.zeros(len(self.ids)), True
+            return fused_scores([(found, 1 / found.ceiling)], len(self.ids), keep), True
+        parts: list[tuple[float, QueryTerms]] = []
+        if w.use_words and analysis.words:
             extra = dict.fromkeys(analysis.expanded, expansion) if expansion else {}
             if w.use_neighbours and self.dense is not None:
-                for word in analysis.words:
-                    for near in self.dense.neighbours(
-                        word, w.neighbour_count, w.neighbour_threshold
-                    ):
+                found_near = self.dense.neighbours_of(
+                    analysis.words, w.neighbour_count, w.neighbour_threshold
+                )
+                for word, near in zip(analysis.words, found_near, strict=True):
+                    for other in near:
                         # A neighbour weighs at most what its word does: the rare neighbours
                         # of a common word (所 -> 辺り) would otherwise swamp the coverage.
-                        ratio = min(1.0, self.words.idf(word) / self.words.idf(near))
-                        extra.setdefault(near, w.neighbour_weight * ratio)
-            parts.append((w.word, self.words, list(analysis.words), extra))
-        if w.use_reading:
-            parts.append((w.reading, self.readings, char_ngrams(analysis.reading), {}))
-        parts.append(
-            (
-                w.english,
-                self.english,
-                list(analysis.english),
-                dict.fromkeys(english_extra, expansion),
-            )
-        )
-        used = 0.0
-        for weight, idx, terms, extra in parts:
-            if not terms:
-                continue
-            scores, ceiling = idx.score(terms, extra, cap)
-            if ceiling:
-                total += weight * scores / ceiling
-                used += weight
-        return (total / used if used else total), False
+                        ratio = min(1.0, self.words.idf(word) / self.words.idf(other))
+                        extra.setdefault(other, w.neighbour_weight * ratio)
+            parts.append((w.word, self.words.query(analysis.words, extra)))
+        grams = char_ngrams(analysis.reading) if w.use_reading else []
+        if grams:
+            parts.append((w.reading, self.readings.query(grams)))
+        if analysis.english:
+            parts.append((w.english, self.english.query(analysis.english, extra_en)))
+        parts = [(weight, found) for weight, found in parts if found.ceiling]
+        used = sum(weight for weight, _ in parts)
+        if not used:
+            return np.zeros(len(self.ids)), False
+        scaled = [(found, weight / found.ceiling / used) for weight, found in parts]
+        return fused_scores(scaled, len(self.ids), keep), False
 
     def _stand_ins(self, analysis: Analysis) -> Analysis:
         """A query word no entry is asked with (逃げる: in one answer only, in another sense)

@@ -63,11 +63,12 @@ _ASCII_WORD_RE = re.compile(r"[a-z]+(?:'[a-z]+)*")
 _JAPANESE_RE = re.compile(r"[\u3041-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 
+_TO_HIRAGANA = {code: code - _KANA_SHIFT for code in range(_KATA_START, _KATA_END + 1)}
+
+
 def to_hiragana(text: str) -> str:
     """Fold katakana to hiragana (ゴミ -> ごみ); other characters are kept."""
-    return "".join(
-        chr(ord(ch) - _KANA_SHIFT) if _KATA_START <= ord(ch) <= _KATA_END else ch for ch in text
-    )
+    return text.translate(_TO_HIRAGANA)
 
 
 def fold_small_kana(text: str) -> str:

@@ -63,8 +63,9 @@ class DenseIndex:
         self.vectors = vectors
         self.idf = idf
         dims = vectors.unit.shape[1]
-        q = np.stack([self._raw(t) for t in questions]) if questions else np.zeros((0, dims))
-        a = np.stack([self._raw(t) for t in answers]) if answers else np.zeros((0, dims))
+        seen: dict[str, tuple[int, float] | None] = {}  # a collection repeats its words
+        q = np.stack([self._raw(t, seen) for t in questions]) if questions else np.zeros((0, dims))
+        a = np.stack([self._raw(t, seen) for t in answers]) if answers else np.zeros((0, dims))
         both = q + answer_weight * a
         # First principal component of the entries' embeddings: common to all, removed.
         sample = np.vstack([q, both])
@@ -82,12 +83,25 @@ class DenseIndex:
             else np.zeros((0, dims), dtype=np.float32)
         )
 
-    def _raw(self, words: Sequence[str]) -> Matrix:
-        total = np.zeros(self.vectors.unit.shape[1], dtype=np.float32)
+    def _raw(
+        self, words: Sequence[str], known: dict[str, tuple[int, float] | None] | None = None
+    ) -> Matrix:
+        """IDF-weighted sum of the word vectors; ``known`` remembers rows and IDFs (a build)."""
+        pairs: list[tuple[int, float]] = []
         for word in words:
-            v = self.vectors.get(word)
-            if v is not None:
-                total += self.idf(word) * v
+            if known is not None and word in known:
+                found = known[word]
+            else:
+                row = self.vectors.row_of.get(word)
+                found = None if row is None else (row, self.idf(word))
+                if known is not None:
+                    known[word] = found
+            if found is not None:
+                pairs.append(found)
+        if not pairs:
+            return np.zeros(self.vectors.unit.shape[1], dtype=np.float32)
+        weights = np.asarray([weight for _, weight in pairs], dtype=np.float32)
+        total: Matrix = weights @ self.vectors.unit[[row for row, _ in pairs]]
         return total
 
     def _finish(self, m: Any) -> Matrix:
@@ -113,10 +127,27 @@ class DenseIndex:
 
     def neighbours(self, word: str, k: int = 5, threshold: float = 0.6) -> list[str]:
         """Up to k indexed words nearest to ``word`` with cosine >= threshold (itself excluded)."""
-        v = self.vectors.get(word)
-        if v is None or not self.words:
-            return []
-        sims = self.word_matrix @ v
-        best = np.argpartition(-sims, min(k, len(sims) - 1))[: k + 1]
-        best = best[np.argsort(-sims[best])]
-        return [self.words[i] for i in best if sims[i] >= threshold and self.words[i] != word][:k]
+        return self.neighbours_of([word], k, threshold)[0]
+
+    def neighbours_of(
+        self, words: Sequence[str], k: int = 5, threshold: float = 0.6
+    ) -> list[list[str]]:
+        """``neighbours`` of each word.
+
+        One matrix-vector product per word: a matrix-matrix product would go to the BLAS
+        threads, which cost more than they save at this size on a busy machine. Words of
+        equal similarity (several words may share one vector) come in vocabulary order, so
+        the expansions of a query do not depend on how a selection breaks ties.
+        """
+        found: list[list[str]] = []
+        for word in words:
+            v = self.vectors.get(word)
+            if v is None or not self.words:
+                found.append([])
+                continue
+            sims = self.word_matrix @ v
+            # Only the few words above the threshold are sorted, not the whole vocabulary.
+            near = np.flatnonzero(sims >= threshold)
+            near = near[np.argsort(-sims[near], kind="stable")]
+            found.append([self.words[j] for j in near.tolist() if self.words[j] != word][:k])
+        return found

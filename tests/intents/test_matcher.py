@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from bot.knowledge_service import Knowledge
 from intents.analyzer import Synonyms, Vocabulary
 from intents.decide import Limits, Verdict, decide
-from intents.matcher import Candidate, Document, Matcher
+from intents.matcher import Candidate, Document, Matcher, MatchWeights
+from knowledge.documents import entry_documents
 
 DOCS = [
     Document(
@@ -121,3 +125,18 @@ def test_a_message_of_words_no_entry_contains_is_not_answered(matcher: Matcher) 
     ranked, features = matcher.explain("明日の競馬の予想と天気", k=3)
     assert features["unknown"] >= 0.5
     assert decide(ranked, Limits()).verdict is not Verdict.ANSWER
+
+
+def test_pruning_never_changes_the_ranking(knowledge: Knowledge) -> None:
+    """The shipped entries with 8 postings per term in the heads and a small re-rank pool, so
+    that most terms are cut short: every query ranks as when every posting is read."""
+    docs = entry_documents(knowledge.kb)
+    weights = MatchWeights(max_postings=8, dense_rerank=40, candidates=10, prune=True)
+    matcher = Matcher.build(docs, Synonyms([["ごみ", "ゴミ"]]), weights)
+    queries = [q for d in docs[::3] for q in d.questions[:2]] + [d.body[:60] for d in docs[::7]]
+    pruned = [matcher.rank(q, k=5) for q in queries]
+    matcher.weights = dataclasses.replace(weights, prune=False)
+    for query, got in zip(queries, pruned, strict=True):
+        full = matcher.rank(query, k=5)
+        assert [c.entry_id for c in got] == [c.entry_id for c in full], query
+        assert [c.score for c in got] == pytest.approx([c.score for c in full], abs=1e-6)
