@@ -6,10 +6,9 @@ Every method returns records, never ORM objects.
 
 from __future__ import annotations
 
-import copy
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import Table, case, delete, exists, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -22,13 +21,8 @@ from bot.storage.checks import (
     check_language,
     check_limit,
 )
-from bot.storage.convert import (
-    conversation_record,
-    feedback_record,
-    message_record,
-    user_record,
-)
-from bot.storage.errors import StorageError
+from bot.storage.convert import feedback_record, json_copy, message_record
+from bot.storage.errors import RecordNotFoundError, StorageError
 from bot.storage.models import (
     Conversation,
     Escalation,
@@ -80,6 +74,16 @@ __all__ = [
     "SqlWebhookEventRepo",
     "sql_unit",
 ]
+
+# The hot path of every message (users, conversations, messages) is SQLAlchemy Core: one
+# statement each, no ORM object loaded, tracked or flushed.
+_users = cast(Table, User.__table__)
+_conversations = cast(Table, Conversation.__table__)
+_messages = cast(Table, Message.__table__)
+_USER_COLUMNS = tuple(_users.c)
+_CONVERSATION_COLUMNS = tuple(
+    column for column in _conversations.c if column.name != "flow_deadline"
+)
 
 
 def sql_unit(session: AsyncSession, clock: Clock) -> Unit:
@@ -144,34 +148,41 @@ class SqlUserRepo(SqlRepo):
             .on_conflict_do_nothing(index_elements=["channel", "external_id"])
         )
         await self._session.execute(stmt)
-        row = await self._session.scalar(
-            select(User).where(User.channel == channel, User.external_id == external_id)
-        )
+        row = (
+            await self._session.execute(
+                select(*_USER_COLUMNS).where(
+                    _users.c.channel == channel, _users.c.external_id == external_id
+                )
+            )
+        ).first()
         if row is None:  # pragma: no cover - the insert or the conflicting row guarantees it
             msg = f"user {channel}:{external_id} vanished after insert"
             raise StorageError(msg)
-        return user_record(row)
+        return _user(row)
 
     async def get(self, user_id: int) -> UserRecord | None:
         """Return the user or ``None``."""
-        row = await self._session.get(User, user_id)
-        return None if row is None else user_record(row)
+        stmt = select(*_USER_COLUMNS).where(_users.c.id == user_id)
+        row = (await self._session.execute(stmt)).first()
+        return None if row is None else _user(row)
 
     async def set_language(self, user_id: int, language: Language) -> None:
         """Set the user's language."""
         check_language(language)
-        (await load(self._session, User, user_id)).language = language
-        await self._session.flush()
+        await self._set(user_id, language=language)
 
     async def set_active(self, user_id: int, active: bool) -> None:
         """Mark the user active or inactive."""
-        (await load(self._session, User, user_id)).active = active
-        await self._session.flush()
+        await self._set(user_id, active=active)
 
     async def touch(self, user_id: int) -> None:
         """Set ``last_seen_at`` to now."""
-        (await load(self._session, User, user_id)).last_seen_at = self._now()
-        await self._session.flush()
+        await self._set(user_id, last_seen_at=self._now())
+
+    async def _set(self, user_id: int, **values: Any) -> None:
+        stmt = update(_users).where(_users.c.id == user_id).values(**values)
+        if _rowcount(await self._session.execute(stmt)) == 0:
+            raise RecordNotFoundError("users", user_id)
 
     async def erase(self, user_id: int) -> dict[str, int]:
         """Delete the user and everything of theirs but applications and attachments."""
@@ -220,33 +231,37 @@ class SqlConversationRepo(SqlRepo):
 
     async def open_for(self, user_id: int) -> ConversationRecord:
         """Return the user's latest conversation that is not closed, or start a new one."""
-        await load(self._session, User, user_id)
-        row = await self._session.scalar(
-            select(Conversation)
-            .where(
-                Conversation.user_id == user_id,
-                Conversation.status != ConversationStatus.CLOSED,
+        table = _conversations
+        found = (
+            await self._session.execute(
+                select(*_CONVERSATION_COLUMNS)
+                .where(table.c.user_id == user_id, table.c.status != ConversationStatus.CLOSED)
+                .order_by(table.c.id.desc())
+                .limit(1)
             )
-            .order_by(Conversation.id.desc())
-            .limit(1)
-        )
-        if row is None:
-            now = self._now()
-            row = Conversation(
+        ).first()
+        if found is not None:  # the user exists: the row refers to it
+            return _conversation(found)
+        await load(self._session, User, user_id)
+        now = self._now()
+        stmt = (
+            table.insert()
+            .values(
                 user_id=user_id,
                 status=ConversationStatus.BOT,
                 state={},
                 created_at=now,
                 updated_at=now,
             )
-            self._session.add(row)
-            await self._session.flush()
-        return conversation_record(row)
+            .returning(*_CONVERSATION_COLUMNS)
+        )
+        return _conversation((await self._session.execute(stmt)).one())
 
     async def get(self, conversation_id: int) -> ConversationRecord | None:
         """Return the conversation or ``None``."""
-        row = await self._session.get(Conversation, conversation_id)
-        return None if row is None else conversation_record(row)
+        stmt = select(*_CONVERSATION_COLUMNS).where(_conversations.c.id == conversation_id)
+        row = (await self._session.execute(stmt)).first()
+        return None if row is None else _conversation(row)
 
     async def update(
         self,
@@ -256,14 +271,21 @@ class SqlConversationRepo(SqlRepo):
         state: dict[str, Any] | None = None,
     ) -> ConversationRecord:
         """Change the status and/or replace the whole state; bumps ``updated_at``."""
-        row = await load(self._session, Conversation, conversation_id)
+        values: dict[str, Any] = {"updated_at": self._now()}
         if status is not None:
-            row.status = ConversationStatus(status)
+            values["status"] = ConversationStatus(status)
         if state is not None:
-            row.state = copy.deepcopy(state)
-        row.updated_at = self._now()
-        await self._session.flush()
-        return conversation_record(row)
+            values["state"] = state  # serialised here: later changes to it are not stored
+        stmt = (
+            update(_conversations)
+            .where(_conversations.c.id == conversation_id)
+            .values(values)
+            .returning(*_CONVERSATION_COLUMNS)
+        )
+        row = (await self._session.execute(stmt)).first()
+        if row is None:
+            raise RecordNotFoundError("conversations", conversation_id)
+        return _conversation(row)
 
 
 class SqlMessageRepo(SqlRepo):
@@ -284,20 +306,36 @@ class SqlMessageRepo(SqlRepo):
         check_direction(direction)
         check_author(author)
         check_kind(kind)
-        await load(self._session, Conversation, conversation_id)
-        row = Message(
+        values: dict[str, Any] = {
+            "conversation_id": conversation_id,
+            "direction": direction,
+            "author": author,
+            "kind": kind,
+            "text": text,
+            "payload": payload,
+            "platform_id": platform_id,
+            "created_at": self._now(),
+        }
+        # One statement that also checks the conversation: inserted only if it exists.
+        columns = [_messages.c[name] for name in values]
+        source = select(*(literal(values[c.name], type_=c.type) for c in columns)).where(
+            exists().where(_conversations.c.id == conversation_id)
+        )
+        stmt = _messages.insert().from_select(columns, source).returning(_messages.c.id)
+        message_id = (await self._session.execute(stmt)).scalar_one_or_none()
+        if message_id is None:
+            raise RecordNotFoundError("conversations", conversation_id)
+        return MessageRecord(
+            id=int(message_id),
             conversation_id=conversation_id,
             direction=direction,
             author=author,
             kind=kind,
             text=text,
-            payload=copy.deepcopy(payload),
+            payload=json_copy(payload),
             platform_id=platform_id,
-            created_at=self._now(),
+            created_at=values["created_at"],
         )
-        self._session.add(row)
-        await self._session.flush()
-        return message_record(row)
 
     async def recent(self, conversation_id: int, limit: int = 50) -> list[MessageRecord]:
         """Return the last ``limit`` messages, oldest first."""
@@ -358,3 +396,32 @@ class SqlFeedbackRepo(SqlRepo):
             select(Feedback.entry_id, yes, no).group_by(Feedback.entry_id)
         )
         return {entry: (int(y), int(n)) for entry, y, n in rows}
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _user(row: Any) -> UserRecord:
+    return UserRecord(
+        id=row.id,
+        channel=cast(Channel, row.channel),
+        external_id=row.external_id,
+        display_name=row.display_name,
+        language=cast(Language, row.language),
+        active=row.active,
+        created_at=row.created_at,
+        last_seen_at=row.last_seen_at,
+    )
+
+
+def _conversation(row: Any) -> ConversationRecord:
+    """A fresh row: its state was just decoded from JSON, so it is the caller's own."""
+    return ConversationRecord(
+        id=row.id,
+        user_id=row.user_id,
+        status=ConversationStatus(row.status),
+        state=dict(row.state or {}),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
