@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, case, delete, exists, func, literal, select, update
+from sqlalchemy import Table, bindparam, case, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -84,6 +84,65 @@ _USER_COLUMNS = tuple(_users.c)
 _CONVERSATION_COLUMNS = tuple(
     column for column in _conversations.c if column.name != "flow_deadline"
 )
+# Built once: executed with parameters, never rebuilt (nor their cache keys recomputed).
+_USER = select(*_USER_COLUMNS).where(_users.c.id == bindparam("id"))
+_USER_BY_ID = select(*_USER_COLUMNS).where(
+    _users.c.channel == bindparam("channel"), _users.c.external_id == bindparam("external_id")
+)
+_OPEN_CONVERSATION = (
+    select(*_CONVERSATION_COLUMNS)
+    .where(
+        _conversations.c.user_id == bindparam("user_id"),
+        _conversations.c.status != ConversationStatus.CLOSED,
+    )
+    .order_by(_conversations.c.id.desc())
+    .limit(1)
+)
+_MESSAGE_FIELDS = (
+    "conversation_id",
+    "direction",
+    "author",
+    "kind",
+    "text",
+    "payload",
+    "platform_id",
+    "created_at",
+)
+# One statement that also checks the conversation: the message is inserted only if it exists.
+_ADD_MESSAGE = (
+    _messages.insert()
+    .from_select(
+        [_messages.c[name] for name in _MESSAGE_FIELDS],
+        select(*(bindparam(name, type_=_messages.c[name].type) for name in _MESSAGE_FIELDS)).where(
+            exists().where(_conversations.c.id == bindparam("conversation_id"))
+        ),
+    )
+    .returning(_messages.c.id)
+)
+_NEW_USER: dict[str, Any] = {}
+
+
+def _new_user(session: AsyncSession) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` for the session's database, built once for each."""
+    name = session.get_bind().dialect.name
+    stmt = _NEW_USER.get(name)
+    if stmt is None:
+        now = bindparam("created_at", type_=_users.c.created_at.type)
+        stmt = (
+            insert_for(session, User)
+            .values(
+                channel=bindparam("channel"),
+                external_id=bindparam("external_id"),
+                display_name=bindparam("display_name"),
+                language=bindparam("language"),
+                active=True,
+                created_at=now,
+                last_seen_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        )
+        _NEW_USER[name] = stmt
+    return stmt
 
 
 def sql_unit(session: AsyncSession, clock: Clock) -> Unit:
@@ -134,27 +193,16 @@ class SqlUserRepo(SqlRepo):
         if language is not None:
             check_language(language)
         now = self._now()
-        stmt = (
-            insert_for(self._session, User)
-            .values(
-                channel=channel,
-                external_id=external_id,
-                display_name=display_name,
-                language=language or "ja",
-                active=True,
-                created_at=now,
-                last_seen_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-        )
-        await self._session.execute(stmt)
-        row = (
-            await self._session.execute(
-                select(*_USER_COLUMNS).where(
-                    _users.c.channel == channel, _users.c.external_id == external_id
-                )
-            )
-        ).first()
+        values = {
+            "channel": channel,
+            "external_id": external_id,
+            "display_name": display_name,
+            "language": language or "ja",
+            "created_at": now,
+        }
+        await self._session.execute(_new_user(self._session), values)
+        found = {"channel": channel, "external_id": external_id}
+        row = (await self._session.execute(_USER_BY_ID, found)).first()
         if row is None:  # pragma: no cover - the insert or the conflicting row guarantees it
             msg = f"user {channel}:{external_id} vanished after insert"
             raise StorageError(msg)
@@ -162,8 +210,7 @@ class SqlUserRepo(SqlRepo):
 
     async def get(self, user_id: int) -> UserRecord | None:
         """Return the user or ``None``."""
-        stmt = select(*_USER_COLUMNS).where(_users.c.id == user_id)
-        row = (await self._session.execute(stmt)).first()
+        row = (await self._session.execute(_USER, {"id": user_id})).first()
         return None if row is None else _user(row)
 
     async def set_language(self, user_id: int, language: Language) -> None:
@@ -232,14 +279,7 @@ class SqlConversationRepo(SqlRepo):
     async def open_for(self, user_id: int) -> ConversationRecord:
         """Return the user's latest conversation that is not closed, or start a new one."""
         table = _conversations
-        found = (
-            await self._session.execute(
-                select(*_CONVERSATION_COLUMNS)
-                .where(table.c.user_id == user_id, table.c.status != ConversationStatus.CLOSED)
-                .order_by(table.c.id.desc())
-                .limit(1)
-            )
-        ).first()
+        found = (await self._session.execute(_OPEN_CONVERSATION, {"user_id": user_id})).first()
         if found is not None:  # the user exists: the row refers to it
             return _conversation(found)
         await load(self._session, User, user_id)
@@ -316,13 +356,7 @@ class SqlMessageRepo(SqlRepo):
             "platform_id": platform_id,
             "created_at": self._now(),
         }
-        # One statement that also checks the conversation: inserted only if it exists.
-        columns = [_messages.c[name] for name in values]
-        source = select(*(literal(values[c.name], type_=c.type) for c in columns)).where(
-            exists().where(_conversations.c.id == conversation_id)
-        )
-        stmt = _messages.insert().from_select(columns, source).returning(_messages.c.id)
-        message_id = (await self._session.execute(stmt)).scalar_one_or_none()
+        message_id = (await self._session.execute(_ADD_MESSAGE, values)).scalar_one_or_none()
         if message_id is None:
             raise RecordNotFoundError("conversations", conversation_id)
         return MessageRecord(
