@@ -86,9 +86,6 @@ _CONVERSATION_COLUMNS = tuple(
 )
 # Built once: executed with parameters, never rebuilt (nor their cache keys recomputed).
 _USER = select(*_USER_COLUMNS).where(_users.c.id == bindparam("id"))
-_USER_BY_ID = select(*_USER_COLUMNS).where(
-    _users.c.channel == bindparam("channel"), _users.c.external_id == bindparam("external_id")
-)
 _OPEN_CONVERSATION = (
     select(*_CONVERSATION_COLUMNS)
     .where(
@@ -119,18 +116,18 @@ _ADD_MESSAGE = (
     )
     .returning(_messages.c.id)
 )
-_NEW_USER: dict[str, Any] = {}
+_ARRIVE: dict[str, Any] = {}
 
 
-def _new_user(session: AsyncSession) -> Any:
-    """``INSERT … ON CONFLICT DO NOTHING`` for the session's database, built once for each."""
+def _arrive(session: AsyncSession) -> Any:
+    """The user's row, inserted or returned as it is, for the session's database (built once)."""
     name = session.get_bind().dialect.name
-    stmt = _NEW_USER.get(name)
+    stmt = _ARRIVE.get(name)
     if stmt is None:
         now = bindparam("created_at", type_=_users.c.created_at.type)
+        insert = insert_for(session, _users)
         stmt = (
-            insert_for(session, User)
-            .values(
+            insert.values(
                 channel=bindparam("channel"),
                 external_id=bindparam("external_id"),
                 display_name=bindparam("display_name"),
@@ -139,9 +136,13 @@ def _new_user(session: AsyncSession) -> Any:
                 created_at=now,
                 last_seen_at=now,
             )
-            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+            .on_conflict_do_update(
+                index_elements=["channel", "external_id"],
+                set_={"channel": insert.excluded.channel},  # unchanged: only to return it
+            )
+            .returning(*_USER_COLUMNS)
         )
-        _NEW_USER[name] = stmt
+        _ARRIVE[name] = stmt
     return stmt
 
 
@@ -186,8 +187,10 @@ class SqlUserRepo(SqlRepo):
     ) -> UserRecord:
         """Return the user, creating it on first contact.
 
-        ``INSERT … ON CONFLICT DO NOTHING`` then ``SELECT``: two concurrent first messages of
-        one user create one row, and neither transaction fails.
+        One ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` that changes nothing of an existing
+        row: a write first (SQLite takes its lock, so what the transaction reads next is
+        current), two concurrent first messages of one user create one row, and neither
+        transaction fails.
         """
         check_channel(channel)
         if language is not None:
@@ -200,9 +203,7 @@ class SqlUserRepo(SqlRepo):
             "language": language or "ja",
             "created_at": now,
         }
-        await self._session.execute(_new_user(self._session), values)
-        found = {"channel": channel, "external_id": external_id}
-        row = (await self._session.execute(_USER_BY_ID, found)).first()
+        row = (await self._session.execute(_arrive(self._session), values)).first()
         if row is None:  # pragma: no cover - the insert or the conflicting row guarantees it
             msg = f"user {channel}:{external_id} vanished after insert"
             raise StorageError(msg)
@@ -282,7 +283,8 @@ class SqlConversationRepo(SqlRepo):
         found = (await self._session.execute(_OPEN_CONVERSATION, {"user_id": user_id})).first()
         if found is not None:  # the user exists: the row refers to it
             return _conversation(found)
-        await load(self._session, User, user_id)
+        if (await self._session.execute(_USER, {"id": user_id})).first() is None:
+            raise RecordNotFoundError("users", user_id)
         now = self._now()
         stmt = (
             table.insert()

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import Integer, Table, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.base_inbox import ClaimedEvent, OutboxItem
 from bot.storage.models import Conversation, Outbox, WebhookEvent
@@ -100,6 +101,31 @@ _ENQUEUE = (
     .returning(_outbox.c.id)
 )
 
+_WAITING_UNSTORED: dict[str, Any] = {}
+_RECORD: dict[str, Any] = {}
+
+
+def _record(session: AsyncSession) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` of an event, built once per database."""
+    name = session.get_bind().dialect.name
+    stmt = _RECORD.get(name)
+    if stmt is None:
+        stmt = _RECORD[name] = (
+            insert_for(session, _events)
+            .values(
+                channel=bindparam("channel"),
+                event_id=bindparam("event_id"),
+                payload=bindparam("payload", type_=_events.c.payload.type),
+                status=EventStatus.PENDING,
+                attempts=0,
+                received_at=bindparam("received_at", type_=_events.c.received_at.type),
+                citizen_key=bindparam("citizen_key"),
+            )
+            .on_conflict_do_nothing(index_elements=["channel", "event_id"])
+            .returning(_events.c.id)
+        )
+    return stmt
+
 
 class SqlInboxRepo(SqlRepo):
     """Stored events claimed per citizen; outbox rows written and marked sent in bulk."""
@@ -107,34 +133,31 @@ class SqlInboxRepo(SqlRepo):
     async def record(
         self, channel: Channel, event_id: str, payload: dict[str, Any], citizen_key: str | None
     ) -> int | None:
-        stmt = (
-            insert_for(self._session, WebhookEvent)
-            .values(
-                channel=channel,
-                event_id=event_id,
-                payload=payload,
-                status=EventStatus.PENDING,
-                attempts=0,
-                received_at=self._now(),
-                citizen_key=citizen_key,
-            )
-            .on_conflict_do_nothing(index_elements=["channel", "event_id"])
-            .returning(WebhookEvent.id)
-        )
-        row_id: int | None = (await self._session.execute(stmt)).scalar_one_or_none()
+        params = {
+            "channel": channel,
+            "event_id": event_id,
+            "payload": payload,
+            "received_at": self._now(),
+            "citizen_key": citizen_key,
+        }
+        result = await self._session.execute(_record(self._session), params)
+        row_id: int | None = result.scalar_one_or_none()
         return row_id
 
     async def waiting_unstored(self, citizen_key: str, stored_key: str) -> bool:
         """Whether the citizen has a pending event whose payload lacks ``stored_key``."""
-        found = await self._session.scalar(
-            select(_events.c.id)
-            .where(
-                _events.c.status == EventStatus.PENDING,
-                _events.c.citizen_key == citizen_key,
-                _events.c.payload[stored_key].as_string().is_(None),
+        stmt = _WAITING_UNSTORED.get(stored_key)
+        if stmt is None:
+            stmt = _WAITING_UNSTORED[stored_key] = (
+                select(_events.c.id)
+                .where(
+                    _events.c.status == EventStatus.PENDING,
+                    _events.c.citizen_key == bindparam("citizen_key"),
+                    _events.c.payload[stored_key].as_string().is_(None),
+                )
+                .limit(1)
             )
-            .limit(1)
-        )
+        found = await self._session.scalar(stmt, {"citizen_key": citizen_key})
         return found is not None
 
     async def claim(
