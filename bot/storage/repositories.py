@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, case, delete, exists, func, select, update
+from sqlalchemy import Table, bindparam, case, delete, exists, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -94,6 +94,21 @@ _OPEN_CONVERSATION = (
     )
     .order_by(_conversations.c.id.desc())
     .limit(1)
+)
+# A new conversation for an existing user, in one statement (none if the user is unknown).
+_NEW_CONVERSATION = (
+    _conversations.insert()
+    .from_select(
+        ["user_id", "status", "state", "created_at", "updated_at"],
+        select(
+            bindparam("user_id", type_=_conversations.c.user_id.type),
+            literal(ConversationStatus.BOT, type_=_conversations.c.status.type),
+            literal({}, type_=_conversations.c.state.type),
+            bindparam("created_at", type_=_conversations.c.created_at.type),
+            bindparam("created_at", type_=_conversations.c.updated_at.type),
+        ).where(exists().where(_users.c.id == bindparam("user_id"))),
+    )
+    .returning(*_CONVERSATION_COLUMNS)
 )
 _MESSAGE_FIELDS = (
     "conversation_id",
@@ -279,25 +294,15 @@ class SqlConversationRepo(SqlRepo):
 
     async def open_for(self, user_id: int) -> ConversationRecord:
         """Return the user's latest conversation that is not closed, or start a new one."""
-        table = _conversations
         found = (await self._session.execute(_OPEN_CONVERSATION, {"user_id": user_id})).first()
         if found is not None:  # the user exists: the row refers to it
             return _conversation(found)
-        if (await self._session.execute(_USER, {"id": user_id})).first() is None:
-            raise RecordNotFoundError("users", user_id)
         now = self._now()
-        stmt = (
-            table.insert()
-            .values(
-                user_id=user_id,
-                status=ConversationStatus.BOT,
-                state={},
-                created_at=now,
-                updated_at=now,
-            )
-            .returning(*_CONVERSATION_COLUMNS)
-        )
-        return _conversation((await self._session.execute(stmt)).one())
+        params = {"user_id": user_id, "created_at": now}
+        row = (await self._session.execute(_NEW_CONVERSATION, params)).first()
+        if row is None:
+            raise RecordNotFoundError("users", user_id)
+        return _conversation(row)
 
     async def get(self, conversation_id: int) -> ConversationRecord | None:
         """Return the conversation or ``None``."""
