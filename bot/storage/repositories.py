@@ -21,7 +21,13 @@ from bot.storage.checks import (
     check_language,
     check_limit,
 )
-from bot.storage.convert import feedback_record, json_copy, message_record
+from bot.storage.convert import (
+    conversation_record,
+    feedback_record,
+    json_copy,
+    message_record,
+    user_record,
+)
 from bot.storage.errors import RecordNotFoundError, StorageError
 from bot.storage.models import (
     Conversation,
@@ -222,12 +228,12 @@ class SqlUserRepo(SqlRepo):
         if row is None:  # pragma: no cover - the insert or the conflicting row guarantees it
             msg = f"user {channel}:{external_id} vanished after insert"
             raise StorageError(msg)
-        return _user(row)
+        return user_record(cast(User, row))
 
     async def get(self, user_id: int) -> UserRecord | None:
         """Return the user or ``None``."""
         row = (await self._session.execute(_USER, {"id": user_id})).first()
-        return None if row is None else _user(row)
+        return None if row is None else user_record(cast(User, row))
 
     async def set_language(self, user_id: int, language: Language) -> None:
         """Set the user's language."""
@@ -296,19 +302,19 @@ class SqlConversationRepo(SqlRepo):
         """Return the user's latest conversation that is not closed, or start a new one."""
         found = (await self._session.execute(_OPEN_CONVERSATION, {"user_id": user_id})).first()
         if found is not None:  # the user exists: the row refers to it
-            return _conversation(found)
+            return conversation_record(cast(Conversation, found), fresh=True)
         now = self._now()
         params = {"user_id": user_id, "created_at": now}
         row = (await self._session.execute(_NEW_CONVERSATION, params)).first()
         if row is None:
             raise RecordNotFoundError("users", user_id)
-        return _conversation(row)
+        return conversation_record(cast(Conversation, row), fresh=True)
 
     async def get(self, conversation_id: int) -> ConversationRecord | None:
         """Return the conversation or ``None``."""
         stmt = select(*_CONVERSATION_COLUMNS).where(_conversations.c.id == conversation_id)
         row = (await self._session.execute(stmt)).first()
-        return None if row is None else _conversation(row)
+        return None if row is None else conversation_record(cast(Conversation, row), fresh=True)
 
     async def update(
         self,
@@ -332,7 +338,7 @@ class SqlConversationRepo(SqlRepo):
         row = (await self._session.execute(stmt)).first()
         if row is None:
             raise RecordNotFoundError("conversations", conversation_id)
-        return _conversation(row)
+        return conversation_record(cast(Conversation, row), fresh=True)
 
 
 class SqlMessageRepo(SqlRepo):
@@ -441,28 +447,3 @@ class SqlFeedbackRepo(SqlRepo):
 
 def _rowcount(result: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-def _user(row: Any) -> UserRecord:
-    return UserRecord(
-        id=row.id,
-        channel=cast(Channel, row.channel),
-        external_id=row.external_id,
-        display_name=row.display_name,
-        language=cast(Language, row.language),
-        active=row.active,
-        created_at=row.created_at,
-        last_seen_at=row.last_seen_at,
-    )
-
-
-def _conversation(row: Any) -> ConversationRecord:
-    """A fresh row: its state was just decoded from JSON, so it is the caller's own."""
-    return ConversationRecord(
-        id=row.id,
-        user_id=row.user_id,
-        status=ConversationStatus(row.status),
-        state=dict(row.state or {}),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
