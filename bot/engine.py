@@ -18,6 +18,7 @@ commit. Without one (``citybot ask``) hand-offs still answer and only the status
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_TEXT = 2000  # characters read from one message; the rest is stored but not matched
+TOUCH_EVERY = dt.timedelta(minutes=1)  # how stale a citizen's "last seen" may be
 
 _KIND_STORED: dict[Kind, MessageKind] = {
     Kind.TEXT: "text",
@@ -197,7 +199,8 @@ class Engine:
             payload=dict(msg.payload) if msg.payload else None,
             platform_id=msg.platform_id,
         )
-        await unit.users.touch(user.id)
+        if self.clock() - user.last_seen_at >= TOUCH_EVERY:  # a write saved on most messages
+            await unit.users.touch(user.id)
         return user, convo
 
     async def _handle(self, msg: Incoming, stored: int | None, finish: Finish | None) -> Outcome:

@@ -104,7 +104,7 @@ class Inbox:
         stored = dict(payload)
         name = cast(ChannelName, channel)
         try:
-            async with self.store.unit() as unit:
+            async with self.store.unit(urgent=True) as unit:
                 if len(parsed) == 1 and self._stored_at_once(adapter, parsed[0][0]):
                     incoming = parsed[0][0]
                     # A write first (SQLite: the lock, so the check below sees every commit).

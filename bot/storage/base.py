@@ -285,8 +285,9 @@ class Store(Protocol):
 
     clock: Clock
 
-    def unit(self) -> AbstractAsyncContextManager[Unit]:
-        """Open one transaction: commit on normal exit, roll back on exception."""
+    def unit(self, *, urgent: bool = False) -> AbstractAsyncContextManager[Unit]:
+        """Open one transaction: commit on normal exit, roll back on exception; ``urgent``:
+        someone is waiting on it (a webhook's acknowledgement), so it goes first."""
         ...
 
     async def ping(self) -> bool:

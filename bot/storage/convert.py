@@ -90,13 +90,16 @@ def user_record(row: User) -> UserRecord:
     )
 
 
-def conversation_record(row: Conversation) -> ConversationRecord:
-    """Convert a ``Conversation`` row."""
+def conversation_record(row: Conversation, *, fresh: bool = False) -> ConversationRecord:
+    """Convert a ``Conversation`` row.
+
+    ``fresh``: a Core row, its state just decoded from JSON and nobody else's: not copied.
+    """
     return ConversationRecord(
         id=row.id,
         user_id=row.user_id,
         status=row.status,
-        state=json_copy(row.state) or {},
+        state=(dict(row.state or {}) if fresh else json_copy(row.state)) or {},
         created_at=row.created_at,
         updated_at=row.updated_at,
     )

@@ -13,6 +13,7 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -36,6 +37,7 @@ from sqlalchemy.pool import StaticPool
 from bot.clock import Clock, SystemClock
 from bot.storage.base import Unit
 from bot.storage.repositories import sql_unit
+from bot.storage.turns import Turns
 
 __all__ = [
     "MIGRATIONS_DIR",
@@ -117,6 +119,9 @@ class SqlStore:
         self._engine = engine
         self.clock = clock
         self._sessions = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+        # SQLite has one writer: this process's transactions take turns in the event loop
+        # rather than sleeping in SQLite's busy handler (one process per SQLite database).
+        self._turns = Turns() if engine.dialect.name == "sqlite" else None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -124,10 +129,15 @@ class SqlStore:
         return self._engine
 
     @asynccontextmanager
-    async def unit(self) -> AsyncIterator[Unit]:
-        """Open one transaction: commit on normal exit, roll back on exception."""
+    async def unit(self, *, urgent: bool = False) -> AsyncIterator[Unit]:
+        """Open one transaction: commit on normal exit, roll back on exception.
+
+        ``urgent``: someone waits on this transaction (a webhook's acknowledgement); on SQLite
+        it takes its turn before queued background work.
+        """
         session: AsyncSession
-        async with self._sessions() as session, session.begin():
+        turn = self._turns.turn(urgent=urgent) if self._turns else contextlib.nullcontext()
+        async with turn, self._sessions() as session, session.begin():
             yield sql_unit(session, self.clock)
 
     async def ping(self) -> bool:

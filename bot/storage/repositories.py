@@ -6,10 +6,9 @@ Every method returns records, never ORM objects.
 
 from __future__ import annotations
 
-import copy
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import Table, bindparam, case, delete, exists, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -25,10 +24,11 @@ from bot.storage.checks import (
 from bot.storage.convert import (
     conversation_record,
     feedback_record,
+    json_copy,
     message_record,
     user_record,
 )
-from bot.storage.errors import StorageError
+from bot.storage.errors import RecordNotFoundError, StorageError
 from bot.storage.models import (
     Conversation,
     Escalation,
@@ -81,6 +81,91 @@ __all__ = [
     "sql_unit",
 ]
 
+# The hot path of every message (users, conversations, messages) is SQLAlchemy Core: one
+# statement each, no ORM object loaded, tracked or flushed.
+_users = cast(Table, User.__table__)
+_conversations = cast(Table, Conversation.__table__)
+_messages = cast(Table, Message.__table__)
+_USER_COLUMNS = tuple(_users.c)
+_CONVERSATION_COLUMNS = tuple(
+    column for column in _conversations.c if column.name != "flow_deadline"
+)
+# Built once: executed with parameters, never rebuilt (nor their cache keys recomputed).
+_USER = select(*_USER_COLUMNS).where(_users.c.id == bindparam("id"))
+_OPEN_CONVERSATION = (
+    select(*_CONVERSATION_COLUMNS)
+    .where(
+        _conversations.c.user_id == bindparam("user_id"),
+        _conversations.c.status != ConversationStatus.CLOSED,
+    )
+    .order_by(_conversations.c.id.desc())
+    .limit(1)
+)
+# A new conversation for an existing user, in one statement (none if the user is unknown).
+_NEW_CONVERSATION = (
+    _conversations.insert()
+    .from_select(
+        ["user_id", "status", "state", "created_at", "updated_at"],
+        select(
+            bindparam("user_id", type_=_conversations.c.user_id.type),
+            literal(ConversationStatus.BOT, type_=_conversations.c.status.type),
+            literal({}, type_=_conversations.c.state.type),
+            bindparam("created_at", type_=_conversations.c.created_at.type),
+            bindparam("created_at", type_=_conversations.c.updated_at.type),
+        ).where(exists().where(_users.c.id == bindparam("user_id"))),
+    )
+    .returning(*_CONVERSATION_COLUMNS)
+)
+_MESSAGE_FIELDS = (
+    "conversation_id",
+    "direction",
+    "author",
+    "kind",
+    "text",
+    "payload",
+    "platform_id",
+    "created_at",
+)
+# One statement that also checks the conversation: the message is inserted only if it exists.
+_ADD_MESSAGE = (
+    _messages.insert()
+    .from_select(
+        [_messages.c[name] for name in _MESSAGE_FIELDS],
+        select(*(bindparam(name, type_=_messages.c[name].type) for name in _MESSAGE_FIELDS)).where(
+            exists().where(_conversations.c.id == bindparam("conversation_id"))
+        ),
+    )
+    .returning(_messages.c.id)
+)
+_ARRIVE: dict[str, Any] = {}
+
+
+def _arrive(session: AsyncSession) -> Any:
+    """The user's row, inserted or returned as it is, for the session's database (built once)."""
+    name = session.get_bind().dialect.name
+    stmt = _ARRIVE.get(name)
+    if stmt is None:
+        now = bindparam("created_at", type_=_users.c.created_at.type)
+        insert = insert_for(session, _users)
+        stmt = (
+            insert.values(
+                channel=bindparam("channel"),
+                external_id=bindparam("external_id"),
+                display_name=bindparam("display_name"),
+                language=bindparam("language"),
+                active=True,
+                created_at=now,
+                last_seen_at=now,
+            )
+            .on_conflict_do_update(
+                index_elements=["channel", "external_id"],
+                set_={"channel": insert.excluded.channel},  # unchanged: only to return it
+            )
+            .returning(*_USER_COLUMNS)
+        )
+        _ARRIVE[name] = stmt
+    return stmt
+
 
 def sql_unit(session: AsyncSession, clock: Clock) -> Unit:
     """Return the repositories bound to ``session``, stamping times from ``clock``."""
@@ -123,55 +208,50 @@ class SqlUserRepo(SqlRepo):
     ) -> UserRecord:
         """Return the user, creating it on first contact.
 
-        ``INSERT … ON CONFLICT DO NOTHING`` then ``SELECT``: two concurrent first messages of
-        one user create one row, and neither transaction fails.
+        One ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` that changes nothing of an existing
+        row: a write first (SQLite takes its lock, so what the transaction reads next is
+        current), two concurrent first messages of one user create one row, and neither
+        transaction fails.
         """
         check_channel(channel)
         if language is not None:
             check_language(language)
         now = self._now()
-        stmt = (
-            insert_for(self._session, User)
-            .values(
-                channel=channel,
-                external_id=external_id,
-                display_name=display_name,
-                language=language or "ja",
-                active=True,
-                created_at=now,
-                last_seen_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-        )
-        await self._session.execute(stmt)
-        row = await self._session.scalar(
-            select(User).where(User.channel == channel, User.external_id == external_id)
-        )
+        values = {
+            "channel": channel,
+            "external_id": external_id,
+            "display_name": display_name,
+            "language": language or "ja",
+            "created_at": now,
+        }
+        row = (await self._session.execute(_arrive(self._session), values)).first()
         if row is None:  # pragma: no cover - the insert or the conflicting row guarantees it
             msg = f"user {channel}:{external_id} vanished after insert"
             raise StorageError(msg)
-        return user_record(row)
+        return user_record(cast(User, row))
 
     async def get(self, user_id: int) -> UserRecord | None:
         """Return the user or ``None``."""
-        row = await self._session.get(User, user_id)
-        return None if row is None else user_record(row)
+        row = (await self._session.execute(_USER, {"id": user_id})).first()
+        return None if row is None else user_record(cast(User, row))
 
     async def set_language(self, user_id: int, language: Language) -> None:
         """Set the user's language."""
         check_language(language)
-        (await load(self._session, User, user_id)).language = language
-        await self._session.flush()
+        await self._set(user_id, language=language)
 
     async def set_active(self, user_id: int, active: bool) -> None:
         """Mark the user active or inactive."""
-        (await load(self._session, User, user_id)).active = active
-        await self._session.flush()
+        await self._set(user_id, active=active)
 
     async def touch(self, user_id: int) -> None:
         """Set ``last_seen_at`` to now."""
-        (await load(self._session, User, user_id)).last_seen_at = self._now()
-        await self._session.flush()
+        await self._set(user_id, last_seen_at=self._now())
+
+    async def _set(self, user_id: int, **values: Any) -> None:
+        stmt = update(_users).where(_users.c.id == user_id).values(**values)
+        if _rowcount(await self._session.execute(stmt)) == 0:
+            raise RecordNotFoundError("users", user_id)
 
     async def erase(self, user_id: int) -> dict[str, int]:
         """Delete the user and everything of theirs but applications and attachments."""
@@ -220,33 +300,21 @@ class SqlConversationRepo(SqlRepo):
 
     async def open_for(self, user_id: int) -> ConversationRecord:
         """Return the user's latest conversation that is not closed, or start a new one."""
-        await load(self._session, User, user_id)
-        row = await self._session.scalar(
-            select(Conversation)
-            .where(
-                Conversation.user_id == user_id,
-                Conversation.status != ConversationStatus.CLOSED,
-            )
-            .order_by(Conversation.id.desc())
-            .limit(1)
-        )
+        found = (await self._session.execute(_OPEN_CONVERSATION, {"user_id": user_id})).first()
+        if found is not None:  # the user exists: the row refers to it
+            return conversation_record(cast(Conversation, found), fresh=True)
+        now = self._now()
+        params = {"user_id": user_id, "created_at": now}
+        row = (await self._session.execute(_NEW_CONVERSATION, params)).first()
         if row is None:
-            now = self._now()
-            row = Conversation(
-                user_id=user_id,
-                status=ConversationStatus.BOT,
-                state={},
-                created_at=now,
-                updated_at=now,
-            )
-            self._session.add(row)
-            await self._session.flush()
-        return conversation_record(row)
+            raise RecordNotFoundError("users", user_id)
+        return conversation_record(cast(Conversation, row), fresh=True)
 
     async def get(self, conversation_id: int) -> ConversationRecord | None:
         """Return the conversation or ``None``."""
-        row = await self._session.get(Conversation, conversation_id)
-        return None if row is None else conversation_record(row)
+        stmt = select(*_CONVERSATION_COLUMNS).where(_conversations.c.id == conversation_id)
+        row = (await self._session.execute(stmt)).first()
+        return None if row is None else conversation_record(cast(Conversation, row), fresh=True)
 
     async def update(
         self,
@@ -256,14 +324,21 @@ class SqlConversationRepo(SqlRepo):
         state: dict[str, Any] | None = None,
     ) -> ConversationRecord:
         """Change the status and/or replace the whole state; bumps ``updated_at``."""
-        row = await load(self._session, Conversation, conversation_id)
+        values: dict[str, Any] = {"updated_at": self._now()}
         if status is not None:
-            row.status = ConversationStatus(status)
+            values["status"] = ConversationStatus(status)
         if state is not None:
-            row.state = copy.deepcopy(state)
-        row.updated_at = self._now()
-        await self._session.flush()
-        return conversation_record(row)
+            values["state"] = state  # serialised here: later changes to it are not stored
+        stmt = (
+            update(_conversations)
+            .where(_conversations.c.id == conversation_id)
+            .values(values)
+            .returning(*_CONVERSATION_COLUMNS)
+        )
+        row = (await self._session.execute(stmt)).first()
+        if row is None:
+            raise RecordNotFoundError("conversations", conversation_id)
+        return conversation_record(cast(Conversation, row), fresh=True)
 
 
 class SqlMessageRepo(SqlRepo):
@@ -284,20 +359,30 @@ class SqlMessageRepo(SqlRepo):
         check_direction(direction)
         check_author(author)
         check_kind(kind)
-        await load(self._session, Conversation, conversation_id)
-        row = Message(
+        values: dict[str, Any] = {
+            "conversation_id": conversation_id,
+            "direction": direction,
+            "author": author,
+            "kind": kind,
+            "text": text,
+            "payload": payload,
+            "platform_id": platform_id,
+            "created_at": self._now(),
+        }
+        message_id = (await self._session.execute(_ADD_MESSAGE, values)).scalar_one_or_none()
+        if message_id is None:
+            raise RecordNotFoundError("conversations", conversation_id)
+        return MessageRecord(
+            id=int(message_id),
             conversation_id=conversation_id,
             direction=direction,
             author=author,
             kind=kind,
             text=text,
-            payload=copy.deepcopy(payload),
+            payload=json_copy(payload),
             platform_id=platform_id,
-            created_at=self._now(),
+            created_at=values["created_at"],
         )
-        self._session.add(row)
-        await self._session.flush()
-        return message_record(row)
 
     async def recent(self, conversation_id: int, limit: int = 50) -> list[MessageRecord]:
         """Return the last ``limit`` messages, oldest first."""
@@ -358,3 +443,7 @@ class SqlFeedbackRepo(SqlRepo):
             select(Feedback.entry_id, yes, no).group_by(Feedback.entry_id)
         )
         return {entry: (int(y), int(n)) for entry, y, n in rows}
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,8 +17,14 @@ __all__ = ["SqlRepo", "insert_for", "load"]
 _M = TypeVar("_M", bound=Base)
 
 
-def insert_for(session: AsyncSession, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
-    """Return the dialect's INSERT, which knows ``ON CONFLICT DO NOTHING``."""
+def insert_for(
+    session: AsyncSession, model: type[Base] | Table
+) -> postgresql.Insert | sqlite.Insert:
+    """Return the dialect's INSERT, which knows ``ON CONFLICT DO NOTHING``.
+
+    Given a model, the statement runs through the ORM's bulk path; given its table, as plain
+    Core (cheaper, for the hot path).
+    """
     name = session.get_bind().dialect.name
     if name == "postgresql":
         return postgresql.insert(model)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import Table, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.base_knowledge import InquiryRecord, ReviewCheckRecord, VersionRecord
@@ -180,24 +180,24 @@ class SqlInquiryRepo:
         *,
         handed_off: bool = False,
     ) -> InquiryRecord:
-        row = InquiryOutcome(
-            conversation_id=conversation_id,
-            text=text,
-            normalized=normalized,
-            outcome=outcome,
-            entry_id=entry_id,
-            chosen_entry_id=None,
-            not_helpful=False,
-            handed_off=handed_off,
-            department=department,
-            status="open",
-            resolved_by=None,
-            created_at=require_aware(now, "now"),
-            resolved_at=None,
-        )
-        self._session.add(row)
-        await self._session.flush()
-        return _inquiry(row)
+        values: dict[str, Any] = {
+            "conversation_id": conversation_id,
+            "text": text,
+            "normalized": normalized,
+            "outcome": outcome,
+            "entry_id": entry_id,
+            "chosen_entry_id": None,
+            "not_helpful": False,
+            "handed_off": handed_off,
+            "department": department,
+            "status": "open",
+            "created_at": require_aware(now, "now"),
+        }
+        # Core, on every question's path: no ORM object to track and flush.
+        table = cast(Table, InquiryOutcome.__table__)
+        stmt = insert(table).values(values).returning(table.c.id)
+        inquiry_id = int((await self._session.execute(stmt)).scalar_one())
+        return InquiryRecord(id=inquiry_id, **values)
 
     async def mark_latest(
         self,

@@ -6,9 +6,9 @@ import builtins
 import copy
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 
 from bot.storage.checks import (
     check_channel,
@@ -86,16 +86,20 @@ class SqlEscalationRepo(SqlRepo):
 
     async def active_for_conversation(self, conversation_id: int) -> EscalationRecord | None:
         """Return the conversation's latest escalation that is not resolved, or ``None``."""
-        row = await self._session.scalar(
-            select(Escalation)
-            .where(
-                Escalation.conversation_id == conversation_id,
-                Escalation.status != EscalationStatus.RESOLVED,
+        # Core: asked on every citizen message, and almost always finds nothing.
+        table = cast(Table, Escalation.__table__)
+        row = (
+            await self._session.execute(
+                select(*table.c)
+                .where(
+                    table.c.conversation_id == conversation_id,
+                    table.c.status != EscalationStatus.RESOLVED,
+                )
+                .order_by(table.c.id.desc())
+                .limit(1)
             )
-            .order_by(Escalation.id.desc())
-            .limit(1)
-        )
-        return None if row is None else escalation_record(row)
+        ).first()
+        return None if row is None else escalation_record(cast(Escalation, row))
 
     async def list(
         self,
