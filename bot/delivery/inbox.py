@@ -28,6 +28,8 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
 from bot.channels.base import Channel, Recipient
 from bot.delivery.outbox import Delivery, replies_to_payload
 from bot.engine import Engine
@@ -45,7 +47,17 @@ logger = logging.getLogger(__name__)
 #: Payload key of an event whose citizen message was stored with it: the user id.
 STORED = "_citybot_stored_user"
 WORKERS = 16  # events processed at once per process
-LEASE_SECONDS = 60.0  # a crashed process's claims are taken over after this
+LEASE_SECONDS = 60.0
+RETRY_AFTER = dt.timedelta(seconds=2)  # a passing database fault: the event is claimed again
+RETRY_ATTEMPTS = 5  # a crashed process's claims are taken over after this
+
+
+def passing_fault(exc: BaseException) -> bool:
+    """A fault of the database or the way to it that may be gone a moment later: SQLite busy
+    past its timeout, a dropped or refused connection, a serialization failure."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    return isinstance(exc, ConnectionError | TimeoutError)
 
 
 class Inbox:
@@ -193,11 +205,20 @@ class Inbox:
         try:
             sends = await self._answer(event)
         except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+            now = self.store.clock()
+            if passing_fault(exc):  # nothing of the answer was kept: try again shortly
+                logger.warning("%s event %s: retried: %s", event.channel, event.event_id, error)
+                async with self.store.unit() as unit:
+                    again = await unit.inbox.retry_later(
+                        event.id, error, now, now + RETRY_AFTER, RETRY_ATTEMPTS
+                    )
+                if again:
+                    return
             logger.exception("%s event %s: processing failed", event.channel, event.event_id)
             self.metrics.event_processed(event.channel, False, time.perf_counter() - started)
-            error = f"{type(exc).__name__}: {exc}"
             async with self.store.unit() as unit:
-                await unit.inbox.failed(event.id, error, self.store.clock())
+                await unit.inbox.failed(event.id, error, now)
             return
         self.metrics.event_processed(event.channel, True, time.perf_counter() - started)
         for outbox_id, recipient, payload in sends:  # after the commit, in order

@@ -61,6 +61,14 @@ class InboxRepo(Protocol):
         """Mark a claimed event failed, with the error."""
         ...
 
+    async def retry_later(
+        self, event_row_id: int, error: str, now: dt.datetime, at: dt.datetime, attempts: int
+    ) -> bool:
+        """A claimed event met a passing fault (the database busy or unreachable): leave it
+        pending, to be claimed again from ``at`` (the citizen's later events wait behind it),
+        unless this was its ``attempts``-th try; then mark it failed. True: it will be retried."""
+        ...
+
     async def release(self, now: dt.datetime) -> int:
         """Drop every lease (one process on SQLite: whoever held them is gone)."""
         ...

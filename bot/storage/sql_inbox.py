@@ -11,7 +11,19 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Integer, Table, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.base_inbox import ClaimedEvent, OutboxItem
@@ -186,6 +198,25 @@ class SqlInboxRepo(SqlRepo):
                 last_error=error,
             )
         )
+
+    async def retry_later(
+        self, event_row_id: int, error: str, now: dt.datetime, at: dt.datetime, attempts: int
+    ) -> bool:
+        last = _events.c.attempts + 1 >= attempts
+        result = await self._session.execute(
+            update(_events)
+            .where(_events.c.id == event_row_id, _events.c.status == EventStatus.PENDING)
+            .values(
+                status=case((last, EventStatus.FAILED), else_=EventStatus.PENDING),
+                processed_at=case((last, now), else_=None),
+                claimed_until=case((last, None), else_=at),
+                attempts=_events.c.attempts + 1,
+                last_error=error,
+            )
+            .returning(_events.c.status)
+        )
+        row = result.first()
+        return row is not None and row[0] == EventStatus.PENDING
 
     async def release(self, now: dt.datetime) -> int:
         result = await self._session.execute(

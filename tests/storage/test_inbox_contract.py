@@ -72,3 +72,18 @@ async def test_a_passed_flow_deadline_is_taken_once(store: Store) -> None:
     async with store.unit() as unit:
         assert not await unit.deadlines.take(convo.id, NOW)
         assert await unit.deadlines.due(NOW) == []
+
+
+async def test_a_passing_fault_retries_later_in_order_then_gives_up(store: Store) -> None:
+    first = await _record(store, "r1", "line:UR")
+    await _record(store, "r2", "line:UR")
+    assert await _claim(store) == ["r1"]
+    later = NOW + dt.timedelta(seconds=2)
+    async with store.unit() as unit:
+        assert await unit.inbox.retry_later(first, "OperationalError: locked", NOW, later, 2)
+    assert await _claim(store) == []  # not before its time, and r2 still waits behind it
+    assert await _claim(store, later) == ["r1"]
+    async with store.unit() as unit:  # the second try was the last: failed for good
+        assert not await unit.inbox.retry_later(first, "OperationalError: locked", later, later, 2)
+        assert await unit.inbox.backlog() == 1
+    assert await _claim(store, later) == ["r2"]  # the citizen's next message goes on

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from bot.events import PostgresEventBus
 from tests.channels.line.conftest import LineBot, sign, text_event, webhook_body
@@ -152,6 +153,30 @@ async def test_a_slow_platform_does_not_slow_the_acknowledgements(
         await asyncio.sleep(0.1)
     line_api.slow(0.0)
     assert sorted(len(calls) for calls in answered.values()) == [1] * 20
+
+
+async def test_a_database_busy_while_answering_is_retried_and_answered_once(
+    bot: LineBot, line_api: FakeLineApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite busy past its timeout (or PostgreSQL gone a moment) while the answer is written:
+    nothing of it was kept, so the event is tried again shortly and the citizen answered."""
+    engine = bot.runtime.engine
+    handle = engine.handle
+    faults = []
+
+    async def busy_once(*args: Any, **kwargs: Any) -> Any:
+        if not faults:
+            faults.append(1)
+            raise OperationalError("INSERT INTO messages", {}, Exception("database is locked"))
+        return await handle(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "handle", busy_once)
+    event = text_event("ごみの出し方")
+    assert (await bot.post(event)).status_code == 200
+    await wait_until(lambda: answers_by_citizen(line_api, tokens_of([event])), 10.0)
+    await asyncio.sleep(0.5)  # nothing more arrives
+    assert faults == [1]
+    assert sum(map(len, answers_by_citizen(line_api, tokens_of([event])).values())) == 1
 
 
 async def test_healthz_reports_the_backlog(bot: LineBot) -> None:
