@@ -63,6 +63,7 @@ _SQLITE_PRAGMAS = (
     "busy_timeout=15000",
 )
 _PING_TIMEOUT_S = 5.0
+_MIGRATE_LOCK = 0x63697479626F74  # PostgreSQL advisory lock key taken while migrating
 
 
 def default_database_url() -> str:
@@ -102,6 +103,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     is_sqlite = make_url(url).get_backend_name() == "sqlite"
     if is_sqlite:
         kwargs.setdefault("connect_args", {}).setdefault("timeout", 15)
+    else:  # the inbox's workers each hold a connection; a webhook must still find one at once
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 20)
     engine = create_async_engine(
         url, json_serializer=functools.partial(json.dumps, ensure_ascii=False), **kwargs
     )
@@ -182,6 +186,11 @@ async def migrate(url: str) -> None:
     engine = create_engine(url)
     try:
         async with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # several processes start at once: one
+                # migrates, the others wait for its commit and find the schema current
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK}
+                )
             await conn.run_sync(_upgrade_head)
     finally:
         await engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 
 from bot.storage import OutboxStatus, create_store
-from bot.storage.db import alembic_config, create_engine
+from bot.storage.db import alembic_config, create_engine, migrate
 from bot.storage.models import Base
 from bot.storage.types import JSONDict, UTCDateTime
 
@@ -245,3 +246,18 @@ async def test_sqlite_upgrade_from_0002_with_data_and_back(tmp_path: Path) -> No
 @pytest.mark.postgres
 async def test_postgres_upgrade_from_0002_with_data_and_back(empty_postgres_url: str) -> None:
     await _check_0003_upgrade_keeps_data_and_downgrades(empty_postgres_url)
+
+
+@pytest.mark.postgres
+async def test_processes_starting_together_on_postgresql_migrate_once(
+    empty_postgres_url: str,
+) -> None:
+    """`serve --workers N` or N instances on a new database: every start succeeds."""
+    await asyncio.gather(*(migrate(empty_postgres_url) for _ in range(3)))
+    engine = create_engine(empty_postgres_url)
+    try:
+        async with engine.connect() as conn:
+            heads = (await conn.execute(sa.text("SELECT version_num FROM alembic_version"))).all()
+    finally:
+        await engine.dispose()
+    assert len(heads) == 1
