@@ -284,11 +284,20 @@ async def test_two_processes_on_postgresql_answer_each_event_once_and_in_order(
                 await asyncio.sleep(0.5)
                 assert in_order(events, answers_by_citizen(line_api, tokens)) == []
 
-                # A case opened through the first process is heard by any other's console.
-                staff = text_event("/staff", user=citizen(77))
-                assert await post_to(client, first.url, staff) == 200
-                event = await asyncio.wait_for(heard.get(), timeout=15)
-                assert event["kind"] == "escalation"
+                # A case opened through the first process appears live in a clerk's console
+                # connected to the second.
+                console = await _console_on(second.url, url)
+                async with console.stream("GET", "/staff/events") as live:
+                    lines = live.aiter_lines()
+                    assert "retry" in await anext(lines)  # connected before the case opens
+                    staff = text_event("/staff", user=citizen(77))
+                    assert await post_to(client, first.url, staff) == 200
+                    event = await asyncio.wait_for(heard.get(), timeout=15)
+                    assert event["kind"] == "escalation"
+                    seen = await asyncio.wait_for(_next_data(lines), timeout=15)
+                    assert seen["kind"] == "escalation"
+                    assert seen["id"] == event["id"]
+                await console.aclose()
         finally:
             await bus.stop()
 
@@ -323,3 +332,29 @@ async def test_serve_with_workers_answers_in_order_and_its_workers_log_as_set(
     lines = [line for line in log.read_text().splitlines() if line.startswith("{")]
     loggers = {json.loads(line)["logger"] for line in lines}
     assert "bot.engine" in loggers  # a turn, logged by a worker with its own log set-up
+
+
+async def _console_on(server_url: str, database_url: str) -> httpx.AsyncClient:
+    """A logged-in admin's browser session on the console of the server at ``server_url``."""
+    from bot.storage.db import create_store
+    from tests.staff.conftest import _FAST, PASSWORD, csrf_of
+
+    store = create_store(database_url)
+    try:
+        async with store.unit() as unit:
+            await unit.staff.add("sato", "Sato", _FAST.hash(PASSWORD), "admin", [])
+    finally:
+        await store.close()
+    client = httpx.AsyncClient(base_url=server_url, timeout=20)
+    form = await client.get("/staff/login")
+    login = {"username": "sato", "password": PASSWORD, "csrf": csrf_of(form.text)}
+    assert (await client.post("/staff/login", data=login)).status_code == 303
+    return client
+
+
+async def _next_data(lines: Any) -> dict[str, Any]:
+    """The next event of a server-sent event stream, skipping comments and keep-alives."""
+    async for line in lines:
+        if line.startswith("data: "):
+            return dict(json.loads(line[len("data: ") :]))
+    raise AssertionError("the event stream ended")
