@@ -100,6 +100,9 @@ class MatchWeights:
     # Skip the documents that cannot reach the top (exact; see index.py). Off: on the
     # measured collections it cost more than it saved (docs/benchmarks.md).
     prune: bool = False
+    # A long message's reading is searched by its rarest bigrams only (0: all): its common
+    # bigrams (です, ます, いて) cost the most postings and tell the least.
+    max_reading_grams: int = 32
     use_dense: bool = True  # chiVe embeddings of entries vs the query
     dense: float = 0.3
     dense_rerank: int = 200  # the dense channel re-ranks the lexical top N only
@@ -424,6 +427,9 @@ class Matcher:
                         extra.setdefault(other, w.neighbour_weight * ratio)
             parts.append((w.word, self.words.query(analysis.words, extra)))
         grams = char_ngrams(analysis.reading) if w.use_reading else []
+        if w.max_reading_grams and len(set(grams)) > w.max_reading_grams:
+            distinct = dict.fromkeys(grams)
+            grams = sorted(distinct, key=self.readings.idf, reverse=True)[: w.max_reading_grams]
         if grams:
             parts.append((w.reading, self.readings.query(grams)))
         if analysis.english:

@@ -140,3 +140,20 @@ def test_pruning_never_changes_the_ranking(knowledge: Knowledge) -> None:
         full = matcher.rank(query, k=5)
         assert [c.entry_id for c in got] == [c.entry_id for c in full], query
         assert [c.score for c in got] == pytest.approx([c.score for c in full], abs=1e-6)
+
+
+def test_a_long_message_is_searched_by_its_rarest_reading_bigrams() -> None:
+    synonyms = Synonyms([["ごみ", "ゴミ"], ["除雪", "雪かき"]])
+    every = Matcher.build(DOCS, synonyms, MatchWeights(max_reading_grams=0))
+    capped = Matcher.build(DOCS, synonyms, MatchWeights(max_reading_grams=16))
+    short = "住民票がほしい"  # fewer distinct bigrams than the cap: searched as before
+    assert [(c.entry_id, c.score) for c in capped.rank(short)] == [
+        (c.entry_id, c.score) for c in every.rank(short)
+    ]
+    long = (
+        "すみません、先日こちらに引っ越してきたばかりでよくわからないのですが、"
+        "週末に大雪が降ったので家の前の道路を除雪してほしいと思っているのですが、どうすればいいですか"
+    )
+    assert capped.rank(long)[0].entry_id == every.rank(long)[0].entry_id == "snow"
+    # the filler's common bigrams (です, ので, いい) are left out: the scores differ
+    assert capped.rank(long)[0].score != pytest.approx(every.rank(long)[0].score, abs=1e-6)
