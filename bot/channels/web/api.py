@@ -149,6 +149,8 @@ def validate(body: object) -> dict[str, Any]:
     """Check one API request body and return it; raise :class:`BadInput` when it is wrong."""
     if not isinstance(body, dict) or len(body) != 1:
         msg = 'expected a JSON object with one of "text", "choice", "event" or "location"'
+        if isinstance(body, dict) and body:
+            msg += f" (exactly one; got {', '.join(sorted(map(str, body)))})"
         raise BadInput(msg)
     key, value = next(iter(body.items()))
     if key == "location":

@@ -192,6 +192,11 @@ async def test_the_language_switch_changes_the_next_answers(visitor: httpx.Async
         (b'{"text": "  "}', {"content-type": "application/json"}, "empty"),
         ('{"message": "ごみ"}'.encode(), {"content-type": "application/json"}, "unknown field"),
         (b'{"text": "a", "choice": "b"}', {"content-type": "application/json"}, "one of"),
+        (
+            b'{"session": "s", "text": "a"}',
+            {"content-type": "application/json"},
+            "got session, text",
+        ),
         (b'{"event": "close"}', {"content-type": "application/json"}, "unknown event"),
     ],
 )
