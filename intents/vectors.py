@@ -125,14 +125,10 @@ class DenseIndex:
         best: Matrix = np.maximum(self.questions[docs] @ query, self.both[docs] @ query)
         return best
 
-    def neighbours(self, word: str, k: int = 5, threshold: float = 0.6) -> list[str]:
-        """Up to k indexed words nearest to ``word`` with cosine >= threshold (itself excluded)."""
-        return self.neighbours_of([word], k, threshold)[0]
-
     def neighbours_of(
         self, words: Sequence[str], k: int = 5, threshold: float = 0.6
     ) -> list[list[str]]:
-        """``neighbours`` of each word.
+        """Up to k indexed words nearest to each word with cosine >= threshold (itself excluded).
 
         One matrix-vector product per word: a matrix-matrix product would go to the BLAS
         threads, which cost more than they save at this size on a busy machine. Words of

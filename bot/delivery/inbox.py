@@ -207,18 +207,22 @@ class Inbox:
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"[:2000]
             now = self.store.clock()
-            if passing_fault(exc):  # nothing of the answer was kept: try again shortly
-                logger.warning("%s event %s: retried: %s", event.channel, event.event_id, error)
-                async with self.store.unit() as unit:
-                    again = await unit.inbox.retry_later(
+            async with self.store.unit() as unit:
+                if passing_fault(exc):  # nothing of the answer was kept: try again shortly
+                    # the last try marks the event failed in the same statement
+                    retried = await unit.inbox.retry_later(
                         event.id, error, now, now + RETRY_AFTER, RETRY_ATTEMPTS
                     )
-                if again:
-                    return
-            logger.exception("%s event %s: processing failed", event.channel, event.event_id)
+                else:
+                    retried = False
+                    await unit.inbox.failed(event.id, error, now)
+            if retried:
+                logger.warning("%s event %s: retried: %s", event.channel, event.event_id, error)
+                return
+            logger.error(
+                "%s event %s: processing failed", event.channel, event.event_id, exc_info=exc
+            )
             self.metrics.event_processed(event.channel, False, time.perf_counter() - started)
-            async with self.store.unit() as unit:
-                await unit.inbox.failed(event.id, error, now)
             return
         self.metrics.event_processed(event.channel, True, time.perf_counter() - started)
         for outbox_id, recipient, payload in sends:  # after the commit, in order

@@ -31,11 +31,6 @@ class Turns:
             f"turn-{id(self)}", default=False
         )
 
-    @property
-    def waiting(self) -> int:
-        """Transactions queued for their turn."""
-        return len(self._urgent) + len(self._normal)
-
     @contextlib.asynccontextmanager
     async def turn(self, *, urgent: bool = False) -> AsyncIterator[None]:
         """Hold the database's one writer slot for the duration of the block."""
