@@ -97,6 +97,9 @@ class MatchWeights:
     use_stemmer: bool = True
     use_calibration: bool = True
     max_postings: int = 1000  # postings per term read before the rest is bounded (0: all)
+    # A term in at least this share of the entries is stored as a dense row of weights (0:
+    # postings only): the same scores, summed as a vector instead of scattered (index.py).
+    dense_share: float = 0.25
     # Skip the documents that cannot reach the top (exact; see index.py). Off: on the
     # measured collections it cost more than it saved (docs/benchmarks.md).
     prune: bool = False
@@ -237,7 +240,9 @@ class Matcher:
                     en_owners.append(number)
 
         def pack(built: IndexBuilder) -> TermIndex:
-            return built.build(k1=weights.k1, b=weights.b, head=weights.max_postings)
+            return built.build(
+                k1=weights.k1, b=weights.b, head=weights.max_postings, dense=weights.dense_share
+            )
 
         word_index = pack(words)
         asked = frozenset(w for ws in q_words for w in ws)
@@ -245,7 +250,16 @@ class Matcher:
         vectors = WordVectors.load() if weights.use_dense or weights.use_neighbours else None
         if vectors is not None and documents:
             # Expansions go to the words people ask with: the questions' and keywords' words.
-            dense = DenseIndex(vectors, word_index.idf, q_words, a_words, sorted(asked))
+            dense = DenseIndex(
+                vectors,
+                word_index.idf,
+                q_words,
+                a_words,
+                sorted(asked),
+                neighbours=(weights.neighbour_count, weights.neighbour_threshold)
+                if weights.use_neighbours
+                else None,
+            )
         return cls(
             ids=[d.id for d in documents],
             dense=dense,

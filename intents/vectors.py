@@ -3,7 +3,8 @@
 Texts become IDF-weighted sums of unit word vectors over the analyzer's content words, with the
 collection's first principal component removed (it mostly encodes "this is a sentence of a
 city FAQ") and normalised; the similarity of a query to an entry is the cosine. The same table
-suggests query expansions: the nearest indexed words of each query word.
+suggests query expansions: the nearest indexed words of each query word, looked up in a table
+computed when the index is built (one row per distinct vector, so any word with a vector).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import numpy.typing as npt
 
 VECTORS_FILE = Path(__file__).resolve().parent / "data" / "vectors.npz"
 Matrix = npt.NDArray[np.float32]
+# Candidate neighbours are found in float32 this far below the threshold, then checked exactly.
+_SLACK = 1e-3
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,9 @@ class DenseIndex:
         answers: Sequence[Sequence[str]],
         vocabulary: Sequence[str],
         answer_weight: float = 0.3,
+        neighbours: tuple[int, float] | None = None,
     ) -> None:
+        """``neighbours`` = (k, threshold): the nearest-word searches to precompute."""
         self.vectors = vectors
         self.idf = idf
         dims = vectors.unit.shape[1]
@@ -82,6 +87,43 @@ class DenseIndex:
             if known
             else np.zeros((0, dims), dtype=np.float32)
         )
+        self.nearest_for = neighbours
+        self.nearest = (
+            self._nearest_table(*neighbours) if neighbours else np.zeros((0, 0), dtype=np.int32)
+        )
+
+    def _nearest_table(self, k: int, threshold: float, block: int = 2048) -> Any:
+        """For every vector row, the k + 1 indexed words nearest to it (``_nearest``; k + 1
+        because the word searched for is left out of its own neighbours; -1: none)."""
+        unit = self.vectors.unit
+        table = np.full((unit.shape[0], k + 1), -1, dtype=np.int32)
+        for start in range(0, unit.shape[0], block):
+            sims = unit[start : start + block] @ self.word_matrix.T
+            rows, cols = np.nonzero(sims >= threshold - _SLACK)
+            rows, cols, rank = self._nearest(rows + start, cols, k + 1, threshold)
+            table[rows, rank] = cols
+        return table
+
+    def _nearest(self, rows: Any, cols: Any, k: int, threshold: float) -> tuple[Any, Any, Any]:
+        """Of candidate pairs (vector row, indexed word) found in float32, those at cosine >=
+        threshold, the k nearest per row: (rows, words, rank within the row).
+
+        The cosine is recomputed per pair in float64 and rounded to 1e-9, so a table built in
+        blocks and a search for one word agree to the bit: the order and the threshold do not
+        depend on how BLAS summed a float32 product. Ties come in vocabulary order.
+        """
+        exact = np.einsum(
+            "ij,ij->i",
+            self.vectors.unit[rows].astype(np.float64),
+            self.word_matrix[cols].astype(np.float64),
+        ).round(9)
+        above = exact >= threshold
+        rows, cols, exact = rows[above], cols[above], exact[above]
+        order = np.lexsort((cols, -exact, rows))
+        rows, cols = rows[order], cols[order]
+        rank = np.arange(rows.size) - np.searchsorted(rows, rows, side="left")
+        keep = rank < k
+        return rows[keep], cols[keep], rank[keep]
 
     def _raw(
         self, words: Sequence[str], known: dict[str, tuple[int, float] | None] | None = None
@@ -130,20 +172,39 @@ class DenseIndex:
     ) -> list[list[str]]:
         """Up to k indexed words nearest to each word with cosine >= threshold (itself excluded).
 
-        One matrix-vector product per word: a matrix-matrix product would go to the BLAS
-        threads, which cost more than they save at this size on a busy machine. Words of
-        equal similarity (several words may share one vector) come in vocabulary order, so
-        the expansions of a query do not depend on how a selection breaks ties.
+        Read from the table built with the index when it was built for (k, threshold);
+        searched otherwise (``search_neighbours``).
+        """
+        if self.nearest_for != (k, threshold):
+            return self.search_neighbours(words, k, threshold)
+        found: list[list[str]] = []
+        for word in words:
+            row = self.vectors.row_of.get(word)
+            if row is None:
+                found.append([])
+                continue
+            near = [self.words[j] for j in self.nearest[row].tolist() if j >= 0]
+            found.append([w for w in near if w != word][:k])
+        return found
+
+    def search_neighbours(
+        self, words: Sequence[str], k: int = 5, threshold: float = 0.6
+    ) -> list[list[str]]:
+        """``neighbours_of`` by searching the vocabulary at query time.
+
+        One matrix-vector product per word. Words of equal similarity (several words may
+        share one vector) come in vocabulary order, so the expansions of a query do not
+        depend on how a selection breaks ties.
         """
         found: list[list[str]] = []
         for word in words:
-            v = self.vectors.get(word)
-            if v is None or not self.words:
+            row = self.vectors.row_of.get(word)
+            if row is None or not self.words:
                 found.append([])
                 continue
-            sims = self.word_matrix @ v
-            # Only the few words above the threshold are sorted, not the whole vocabulary.
-            near = np.flatnonzero(sims >= threshold)
-            near = near[np.argsort(-sims[near], kind="stable")]
+            sims = self.word_matrix @ self.vectors.unit[row]
+            # Only the few words near the threshold are looked at, not the whole vocabulary.
+            cols = np.flatnonzero(sims >= threshold - _SLACK)
+            _, near, _ = self._nearest(np.full(cols.size, row), cols, k + 1, threshold)
             found.append([self.words[j] for j in near.tolist() if self.words[j] != word][:k])
         return found

@@ -96,3 +96,32 @@ def test_no_pruning_without_a_head() -> None:
     assert fused_scores([(found, 1.0)], 50, keep=3) == pytest.approx(
         fused_scores([(found, 1.0)], 50, keep=0)
     )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_common_terms_as_dense_rows_score_as_postings(seed: int) -> None:
+    """Terms in a quarter of the documents or more are stored as rows: same scores, same
+    pruned top k, and a document contains a term exactly when it did."""
+    rng = random.Random(seed)
+    both, title = zipf_collection(300, seed)
+    fields = [Field(1.0, both), Field(0.5, title)]
+    sparse = TermIndex.from_fields(fields, head=4)
+    dense = TermIndex.from_fields(fields, head=4, dense=0.25)
+    assert 0 < dense._dense.shape[0] < dense.vocabulary_size  # both kinds of term present
+    for _ in range(30):
+        terms = [f"w{int(rng.paretovariate(0.8))}" for _ in range(rng.randint(1, 6))]
+        extra = {f"w{rng.randint(0, 30)}": 0.3}
+        exhaustive = fused_scores([(sparse.query(terms, extra), 0.7)], 300, keep=0)
+        got = fused_scores([(dense.query(terms, extra), 0.7)], 300, keep=0)
+        assert got == pytest.approx(exhaustive, rel=1e-5)
+        pruned = fused_scores([(dense.query(terms, extra), 0.7)], 300, keep=5)
+        assert top(pruned, 5) == top(exhaustive, 5)
+    for term in ("w0", "w1", "w5", "w50"):
+        docs, weights = sparse.postings(term)
+        found_docs, found_weights = dense.postings(term)
+        order, found_order = np.argsort(docs), np.argsort(found_docs)
+        assert found_docs[found_order].tolist() == docs[order].tolist()
+        assert found_weights[found_order] == pytest.approx(weights[order])
+        assert [dense.contains(term, d) for d in range(300)] == [
+            sparse.contains(term, d) for d in range(300)
+        ]

@@ -157,3 +157,20 @@ def test_a_long_message_is_searched_by_its_rarest_reading_bigrams() -> None:
     assert capped.rank(long)[0].entry_id == every.rank(long)[0].entry_id == "snow"
     # the filler's common bigrams (です, ので, いい) are left out: the scores differ
     assert capped.rank(long)[0].score != pytest.approx(every.rank(long)[0].score, abs=1e-6)
+
+
+def test_nearest_words_read_from_the_table_equal_the_search(knowledge: Knowledge) -> None:
+    """The neighbours precomputed with the index, for every distinct vector, are what the
+    query-time search finds: the words the entries are asked with and one word per vector."""
+    matcher = Matcher.build(entry_documents(knowledge.kb), Synonyms([]))
+    dense = matcher.dense
+    assert dense is not None
+    w = matcher.weights
+    assert dense.nearest_for == (w.neighbour_count, w.neighbour_threshold)
+    one_per_vector = {row: word for word, row in dense.vectors.row_of.items()}
+    words = [*sorted(matcher.asked), *one_per_vector.values()]
+    table = dense.neighbours_of(words, w.neighbour_count, w.neighbour_threshold)
+    searched = dense.search_neighbours(words, w.neighbour_count, w.neighbour_threshold)
+    assert table == searched
+    assert sum(map(bool, table)) > len(words) // 4  # most words have some neighbour
+    assert "排雪" in dense.neighbours_of(["除雪"])[0]
