@@ -286,6 +286,16 @@ class TermIndex:
         number = self.term_id.get(term)
         return self._max_idf if number is None else self._idf_list[number]
 
+    def rarest(self, terms: Iterable[str], n: int) -> list[str]:
+        """The ``n`` rarest distinct ``terms`` (highest IDF first; ties in order of appearance)."""
+        distinct = list(dict.fromkeys(terms))
+        if len(distinct) <= n:
+            return distinct
+        get = self.term_id.get
+        ids = np.fromiter((get(t, -1) for t in distinct), dtype=np.int64, count=len(distinct))
+        idf = np.where(ids >= 0, self._idf[ids], self._max_idf)
+        return [distinct[i] for i in np.argsort(-idf, kind="stable")[:n].tolist()]
+
     def query(self, terms: Iterable[str], extra: Mapping[str, float] | None = None) -> QueryTerms:
         """Look a bag of query terms up; ``extra`` terms (expansions) count the weight given.
 

@@ -441,8 +441,8 @@ class Matcher:
                         extra.setdefault(other, w.neighbour_weight * ratio)
             parts.append((w.word, self.words.query(analysis.words, extra)))
         grams = char_ngrams(analysis.reading) if w.use_reading else []
-        if w.max_reading_grams and len(distinct := dict.fromkeys(grams)) > w.max_reading_grams:
-            grams = sorted(distinct, key=self.readings.idf, reverse=True)[: w.max_reading_grams]
+        if w.max_reading_grams:
+            grams = self.readings.rarest(grams, w.max_reading_grams)
         if grams:
             parts.append((w.reading, self.readings.query(grams)))
         if analysis.english:

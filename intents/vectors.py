@@ -78,8 +78,8 @@ class DenseIndex:
         if len(sample) > 1:
             _, _, vt = np.linalg.svd(sample - sample.mean(axis=0), full_matrices=False)
             self.component = vt[0].astype(np.float32)
-        self.questions = self._finish(q)
-        self.both = self._finish(both)
+        # Row d: the questions' embedding, then that of questions + answer (one gather a query).
+        self.entries = np.hstack([self._finish(q), self._finish(both)])
         known = [w for w in vocabulary if w in vectors.row_of]
         self.words = known
         self.word_matrix: Matrix = (
@@ -164,7 +164,8 @@ class DenseIndex:
         query = self._finish(self._raw(words))
         if not query.any():
             return np.zeros(len(docs), dtype=np.float32)
-        best: Matrix = np.maximum(self.questions[docs] @ query, self.both[docs] @ query)
+        sims = self.entries[docs].reshape(len(docs), 2, query.size) @ query
+        best: Matrix = sims.max(axis=1)
         return best
 
     def neighbours_of(

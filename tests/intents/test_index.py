@@ -125,3 +125,13 @@ def test_common_terms_as_dense_rows_score_as_postings(seed: int) -> None:
         assert [dense.contains(term, d) for d in range(300)] == [
             sparse.contains(term, d) for d in range(300)
         ]
+
+
+def test_rarest_terms_come_first_ties_in_order_of_appearance() -> None:
+    both, _ = zipf_collection(100, seed=5)
+    index = TermIndex.from_fields([Field(1.0, both)])
+    terms = ["w0", "w1", "unknown", "w40", "w0", "w2", "w41", "w3", "w42", "other"]
+    by_idf = sorted(dict.fromkeys(terms), key=index.idf, reverse=True)
+    assert index.rarest(terms, 4) == by_idf[:4]
+    assert index.rarest(terms, 4)[:2] == ["unknown", "other"]  # unseen: the rarest possible
+    assert index.rarest(terms, 20) == list(dict.fromkeys(terms))  # under the cap: all, as given
