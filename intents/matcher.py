@@ -194,8 +194,10 @@ class Matcher:
         vocabulary: Vocabulary | None = None,
         calibration: Calibration | None = None,
         analyses: dict[str, Analysis] | None = None,
+        previous: Matcher | None = None,
     ) -> Matcher:
-        """Index ``documents``; ``analyses`` (text -> analysis) is reused and filled in."""
+        """Index ``documents``; ``analyses`` (text -> analysis) is reused and filled in, and
+        what does not depend on the changed entries is taken from ``previous``."""
         weights = weights or MatchWeights()
         if vocabulary is None and not weights.use_expansion:
             vocabulary = Vocabulary(social=Vocabulary.load().social)
@@ -259,6 +261,7 @@ class Matcher:
                 neighbours=(weights.neighbour_count, weights.neighbour_threshold)
                 if weights.use_neighbours
                 else None,
+                previous=previous.dense if previous is not None else None,
             )
         return cls(
             ids=[d.id for d in documents],
@@ -299,6 +302,7 @@ class Matcher:
             vocabulary=self.vocabulary,
             calibration=self.calibration,
             analyses=self.analyses,
+            previous=self,
         )
 
     def remove(self, entry_id: str) -> Matcher:

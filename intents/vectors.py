@@ -63,8 +63,11 @@ class DenseIndex:
         vocabulary: Sequence[str],
         answer_weight: float = 0.3,
         neighbours: tuple[int, float] | None = None,
+        previous: DenseIndex | None = None,
     ) -> None:
-        """``neighbours`` = (k, threshold): the nearest-word searches to precompute."""
+        """``neighbours`` = (k, threshold): the nearest-word searches to precompute; their
+        table is taken from ``previous`` when it was built from the same words and vectors
+        (an entry's answer edited)."""
         self.vectors = vectors
         self.idf = idf
         dims = vectors.unit.shape[1]
@@ -88,9 +91,17 @@ class DenseIndex:
             else np.zeros((0, dims), dtype=np.float32)
         )
         self.nearest_for = neighbours
-        self.nearest = (
-            self._nearest_table(*neighbours) if neighbours else np.zeros((0, 0), dtype=np.int32)
-        )
+        if not neighbours:
+            self.nearest = np.zeros((0, 0), dtype=np.int32)
+        elif (
+            previous is not None
+            and previous.vectors is vectors
+            and previous.nearest_for == neighbours
+            and previous.words == known
+        ):
+            self.nearest = previous.nearest
+        else:
+            self.nearest = self._nearest_table(*neighbours)
 
     def _nearest_table(self, k: int, threshold: float, block: int = 2048) -> Any:
         """For every vector row, the k + 1 indexed words nearest to it (``_nearest``; k + 1

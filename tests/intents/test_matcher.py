@@ -174,3 +174,23 @@ def test_nearest_words_read_from_the_table_equal_the_search(knowledge: Knowledge
     assert table == searched
     assert sum(map(bool, table)) > len(words) // 4  # most words have some neighbour
     assert "排雪" in dense.neighbours_of(["除雪"])[0]
+
+
+def test_an_update_reuses_the_nearest_words_only_while_the_asked_words_stay() -> None:
+    synonyms = Synonyms([["ごみ", "ゴミ"], ["除雪", "雪かき"]])
+    matcher = Matcher.build(DOCS, synonyms)
+    snow = DOCS[3]
+    answer_edited = matcher.replace_documents("snow", [dataclasses.replace(snow, body="変更")])
+    asked_more = matcher.replace_documents(
+        "snow",
+        [dataclasses.replace(snow, questions=(*snow.questions, "屋根の雪下ろしを頼みたい"))],
+    )
+    assert matcher.dense is not None
+    assert answer_edited.dense is not None
+    assert asked_more.dense is not None
+    assert answer_edited.dense.nearest is matcher.dense.nearest
+    assert asked_more.dense.nearest is not matcher.dense.nearest
+    fresh = Matcher.build([*DOCS[:3], *DOCS[4:], asked_more.documents[-1]], synonyms)
+    assert fresh.dense is not None
+    assert (asked_more.dense.nearest == fresh.dense.nearest).all()
+    assert asked_more.dense.neighbours_of(["除雪"]) == fresh.dense.neighbours_of(["除雪"])
