@@ -340,14 +340,15 @@ class Matcher:
             pool = np.argpartition(-retrieval, n - 1)[:n]
             pool = pool[retrieval[pool] > 0]
             sims = np.maximum(self.dense.similarity(analysis.words, pool), 0.0)
-            retrieval = retrieval / (1 + w.dense)
-            retrieval[pool] += w.dense / (1 + w.dense) * sims
+            pooled = retrieval[pool] / (1 + w.dense)  # only the pool is looked at again
+            pooled += w.dense / (1 + w.dense) * sims
             m = min(n_candidates, pool.size)
-            top = pool[np.argpartition(-retrieval[pool], m - 1)[:m]]
+            best = np.argpartition(-pooled, m - 1)[:m]
+            top, scores = pool[best], pooled[best]
         else:
             top = np.argpartition(-retrieval, n_candidates - 1)[:n_candidates]
             top = top[retrieval[top] > 0]
-        scores = retrieval[top]
+            scores = retrieval[top]
         fuzzy = np.zeros(top.size, dtype=np.float32)
         reading_length = len(analysis.reading.replace(" ", ""))
         fuzzy_wanted = english_query or reading_length <= w.fuzzy_max_reading
