@@ -55,6 +55,7 @@ def _plausible(piece: str) -> bool:
     return piece[0] != "ー" and (len(piece) >= PLAIN_LENGTH or bool(_LOAN_MARKS.search(piece)))
 
 
+@lru_cache(maxsize=65536)  # pure; the same kana runs (ので, ことは) come in every message
 def _fold_run(run: str) -> str:
     out: list[str] = []
     i = 0
