@@ -397,15 +397,17 @@ def _sum_slices(slices: Sequence[_Slice], n_docs: int) -> FloatArray:
 
 
 def _sum_dense(rows: Sequence[tuple[TermIndex, float, int]], n_docs: int) -> FloatArray:
-    """Sum the dense rows of common terms (index, multiplier, row), one product per index."""
+    """Sum the dense rows of common terms (index, multiplier, row), row by row.
+
+    Element-wise, not a vector-matrix product: BLAS would hand a product this large to its
+    threads, and on a busy machine the calling thread spins while they wait for a core
+    (p99 11 ms instead of 0.6 ms for 30 rows of 100,000 entries, load average 7).
+    """
     scores = np.zeros(n_docs)
-    groups: dict[int, list[tuple[TermIndex, float, int]]] = {}
-    for entry in rows:
-        groups.setdefault(id(entry[0]), []).append(entry)
-    for group in groups.values():
-        matrix = group[0][0]._dense
-        multipliers = np.asarray([m for _, m, _ in group], dtype=np.float32)
-        scores += multipliers @ matrix[[row for _, _, row in group]]
+    scaled = np.empty(n_docs, dtype=np.float32)
+    for index, multiplier, row in rows:
+        np.multiply(index._dense[row], multiplier, out=scaled)
+        scores += scaled
     return scores
 
 
