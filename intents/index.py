@@ -397,17 +397,23 @@ def _sum_slices(slices: Sequence[_Slice], n_docs: int) -> FloatArray:
 
 
 def _sum_dense(rows: Sequence[tuple[TermIndex, float, int]], n_docs: int) -> FloatArray:
-    """Sum the dense rows of common terms (index, multiplier, row), row by row.
+    """Sum the dense rows of common terms (index, multiplier, row), row by row, each
+    multiplier's rows first, then scaled once.
 
     Element-wise, not a vector-matrix product: BLAS would hand a product this large to its
     threads, and on a busy machine the calling thread spins while they wait for a core
     (p99 11 ms instead of 0.6 ms for 30 rows of 100,000 entries, load average 7).
     """
-    scores = np.zeros(n_docs)
-    scaled = np.empty(n_docs, dtype=np.float32)
+    groups: dict[float, list[npt.NDArray[np.float32]]] = {}  # most terms share a multiplier
     for index, multiplier, row in rows:
-        np.multiply(index._dense[row], multiplier, out=scaled)
-        scores += scaled
+        groups.setdefault(multiplier, []).append(index._dense[row])
+    scores = np.zeros(n_docs)
+    for multiplier, group in groups.items():
+        total = group[0].copy()
+        for weights in group[1:]:
+            total += weights
+        total *= multiplier
+        scores += total
     return scores
 
 
