@@ -107,6 +107,7 @@ class Vocabulary:
     english: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     social: frozenset[str] = frozenset()
     phrases: tuple[str, ...] = ()
+    stop: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, path: Path = VOCABULARY_FILE) -> Vocabulary:
@@ -116,6 +117,7 @@ class Vocabulary:
             english={str(k): tuple(map(str, v)) for k, v in (data.get("english") or {}).items()},
             social=frozenset(str(w) for w in data.get("social") or ()),
             phrases=tuple(str(p) for p in data.get("phrases") or ()),
+            stop=frozenset(str(w) for w in data.get("stop") or ()),
         )
 
 
@@ -138,7 +140,7 @@ class Synonyms:
                     mapping[variant] = canonical
         self._mapping = mapping
         variants = sorted(mapping, key=len, reverse=True)
-        self._pattern = re.compile("|".join(re.escape(v) for v in variants)) if variants else None
+        self._pattern = re.compile("|".join(map(_variant_pattern, variants))) if variants else None
 
     def apply(self, text: str) -> str:
         if self._pattern is None:
@@ -148,6 +150,13 @@ class Synonyms:
     @property
     def mapping(self) -> Mapping[str, str]:
         return self._mapping
+
+
+def _variant_pattern(variant: str) -> str:
+    """An English variant matches whole words only: cert is not the start of certificate, nor
+    aged the end of damaged; Japanese has no spaces, so its variants match anywhere."""
+    escaped = re.escape(variant)
+    return rf"(?<![a-z]){escaped}(?![a-z])" if _ASCII_RE.match(variant) else escaped
 
 
 _local = threading.local()
@@ -174,6 +183,11 @@ class Analyzer:
         self.synonyms = synonyms or Synonyms()
         self._stem = stem_english if stemmer else _plural
         vocabulary = vocabulary if vocabulary is not None else Vocabulary.load()
+        # Stop words of the file join the built-in ones: Japanese as normalized forms, English
+        # as typed (before stemming).
+        stop = [clean(w) for w in vocabulary.stop]
+        self._stop_words = _STOP_WORDS | {to_hiragana(w) for w in stop if not _ASCII_RE.match(w)}
+        self._en_stop = _EN_STOP | {w for w in stop if _ASCII_RE.match(w)}
         # English phrases whose small word matters (move in / move out): one extra index word.
         self._phrases = frozenset(
             tuple(self._stem(w) for w in ascii_words(clean(p))) for p in vocabulary.phrases
@@ -200,7 +214,11 @@ class Analyzer:
     def _english_words(self, text: str) -> tuple[str, ...]:
         """Stemmed content words of a cleaned text, then its vocabulary phrases (move_in)."""
         raw = [self._stem(w) for w in ascii_words(text)]
-        words = [w for w, r in zip(raw, ascii_words(text), strict=True) if _en_content(r)]
+        words = [
+            w
+            for w, r in zip(raw, ascii_words(text), strict=True)
+            if r not in self._en_stop and len(r) > 1
+        ]
         phrases = ["_".join(pair) for pair in itertools.pairwise(raw) if pair in self._phrases]
         return tuple(words + phrases)
 
@@ -208,12 +226,11 @@ class Analyzer:
         """The vocabulary file's index words for one analysed query word (逃げる -> 避難, 所)."""
         return self._expand.get(word, ())
 
-    @staticmethod
-    def _add_word(morpheme: Morpheme, pos: tuple[str, ...], words: list[str]) -> None:
+    def _add_word(self, morpheme: Morpheme, pos: tuple[str, ...], words: list[str]) -> None:
         if pos[0] in _CONTENT_POS and pos[1] != "数詞":
             # Interned: a large collection repeats the same words millions of times.
             word = sys.intern(to_hiragana(morpheme.normalized_form()))
-            if word not in _STOP_WORDS:
+            if word not in self._stop_words:
                 words.append(word)
 
     def analyze(self, text: str) -> Analysis:
@@ -263,10 +280,6 @@ class Analyzer:
         return Analysis(
             tuple(words), fold_small_kana("".join(reading)), english, fragmented=fragmented
         )
-
-
-def _en_content(word: str) -> bool:
-    return word not in _EN_STOP and len(word) > 1
 
 
 def _is_fragmented(run: list[tuple[int, str]]) -> bool:

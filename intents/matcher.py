@@ -195,7 +195,8 @@ class Matcher:
         """Index ``documents``; ``analyses`` (text -> analysis) is reused and filled in."""
         weights = weights or MatchWeights()
         if vocabulary is None and not weights.use_expansion:
-            vocabulary = Vocabulary(social=Vocabulary.load().social)
+            shipped = Vocabulary.load()
+            vocabulary = Vocabulary(social=shipped.social, stop=shipped.stop)
         analyzer = Analyzer(synonyms, vocabulary, weights.use_stemmer)
         known = {} if analyses is None else analyses
 

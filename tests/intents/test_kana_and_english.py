@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.knowledge_service import Knowledge
-from intents.analyzer import Analyzer, Vocabulary
+from intents.analyzer import Analyzer, Synonyms, Vocabulary
 from intents.loanwords import katakana_loanwords
 
 
@@ -37,6 +37,9 @@ def test_a_word_typed_in_kana_is_among_the_first_three(
         # native words stay as typed: いくら is 幾ら, not イクラ; しんせ is not シンセ
         ("じゅうみんぜい いくら", "じゅうみんぜい いくら"),
         ("ははのいえ ありがとうございます", "ははのいえ ありがとうございます"),
+        # nor is the start of a longer native word: びっくり is not ビック+り
+        ("びっくりしました", "びっくりしました"),
+        ("もらえなかったんだけど", "もらえなかったんだけど"),
     ],
 )
 def test_only_loanwords_are_read_in_katakana(text: str, expected: str) -> None:
@@ -73,6 +76,21 @@ def test_moving_in_and_moving_out_are_different_words() -> None:
     assert "move_out" in moving_out
     assert "move_in" not in moving_out
     assert analyzer.analyze("moving into the house").english == ("move", "hous")
+
+
+def test_an_english_synonym_replaces_whole_words_only() -> None:
+    synonyms = Synonyms([["certificate", "cert"], ["elderly", "aged"]])
+    assert synonyms.apply("cert of residence") == "certificate of residence"
+    assert synonyms.apply("certificate of residence") == "certificate of residence"
+    assert synonyms.apply("my car was damaged") == "my car was damaged"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I’m moving, I don’t know what to do", "Hi, I'm moving, I don't know what to do"],
+)
+def test_contractions_and_greetings_are_not_topic_words(text: str) -> None:
+    assert Analyzer().analyze(text).english == ("move",)
 
 
 @pytest.mark.parametrize("text", ["そうなんだ", "なるほど", "うんうん", "すみません"])
