@@ -96,3 +96,11 @@ def test_contractions_and_greetings_are_not_topic_words(text: str) -> None:
 @pytest.mark.parametrize("text", ["そうなんだ", "なるほど", "うんうん", "すみません"])
 def test_a_kana_reply_still_has_no_content(knowledge: Knowledge, text: str) -> None:
     assert knowledge.rank(text) == []
+
+
+def test_what_happened_and_when_are_secondary_words_of_a_message() -> None:
+    analyzer = Analyzer()
+    text = "64歳の会社員です。先月の夜中に熱が出ました。介護保険料は変わりますか"
+    secondary = analyzer.analyze_query(text).secondary
+    assert set(secondary) == {"歳", "先月", "夜中", "出る", "変わる"}
+    assert analyzer.analyze(text).secondary == ()  # knowledge texts do not keep them
