@@ -52,6 +52,11 @@ def test_only_loanwords_are_read_in_katakana(text: str, expected: str) -> None:
         ("moving in registration", "faq.registry.moving_in"),
         ("how to seperate garbage", "faq.environment.sorting"),
         ("i want throw away big sofa", "proc.bulky_waste_request"),
+        # Japanese names of procedures typed in Latin letters
+        ("sodai gomi how to throw", "proc.bulky_waste_request"),
+        ("zairyu card address", "faq.registry.foreign_resident_address"),
+        ("juminzei how much", "faq.tax.resident_tax_basics"),
+        ("hoikuen application", "proc.nursery_application"),
     ],
 )
 def test_an_english_question_ranks_its_entry_first(
