@@ -98,7 +98,10 @@ def test_contractions_and_greetings_are_not_topic_words(text: str) -> None:
     assert Analyzer().analyze(text).english == ("move",)
 
 
-@pytest.mark.parametrize("text", ["そうなんだ", "なるほど", "うんうん", "すみません"])
+@pytest.mark.parametrize(
+    "text",
+    ["そうなんだ", "なるほど", "うんうん", "すみません", "失礼します", "よろしくお願いいたします"],
+)
 def test_a_kana_reply_still_has_no_content(knowledge: Knowledge, text: str) -> None:
     assert knowledge.rank(text) == []
 
