@@ -157,3 +157,23 @@ def test_a_long_message_is_searched_by_its_rarest_reading_bigrams() -> None:
     assert capped.rank(long)[0].entry_id == every.rank(long)[0].entry_id == "snow"
     # the filler's common bigrams (です, ので, いい) are left out: the scores differ
     assert capped.rank(long)[0].score != pytest.approx(every.rank(long)[0].score, abs=1e-6)
+
+
+def test_a_long_message_is_about_its_nouns_not_what_happened_when() -> None:
+    docs = [
+        Document("allowance", ("児童手当はいつ振り込まれますか",)),
+        Document("night", ("先月の夜中に生まれた",)),
+        Document("school", ("入学の準備",)),
+    ]
+    words_only = MatchWeights(
+        use_calibration=False,
+        use_dense=False,
+        use_neighbours=False,
+        use_reading=False,
+        use_fuzzy=False,
+    )
+    message = "先月の夜中に生まれました。児童手当は？"
+    alike = Matcher.build(docs, weights=dataclasses.replace(words_only, secondary=1.0))
+    nouns_first = Matcher.build(docs, weights=dataclasses.replace(words_only, secondary=0.5))
+    assert alike.rank(message)[0].entry_id == "night"
+    assert nouns_first.rank(message)[0].entry_id == "allowance"
