@@ -107,7 +107,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         args, options = parsed.get_dialect()().create_connect_args(parsed)
         options.update(kwargs.pop("connect_args", {}))
         kwargs["async_creator"] = inline_creator(*args, **options)
-    elif not is_sqlite:  # the inbox's workers each hold a connection; a webhook must still find one at once
+    elif not is_sqlite:  # the inbox's workers each hold a connection; a webhook finds one
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
     engine = create_async_engine(

@@ -213,9 +213,7 @@ class InlineConnection:
         return self._conn.in_transaction
 
 
-def inline_creator(
-    database: str, *, uri: bool = False, **kwargs: Any
-) -> Callable[[], Any]:
+def inline_creator(database: str, *, uri: bool = False, **kwargs: Any) -> Callable[[], Any]:
     """Return an ``async_creator`` opening :class:`InlineConnection` s to ``database``.
 
     ``database`` and ``uri`` are as for ``sqlite3.connect``; other keywords (``timeout`` is
