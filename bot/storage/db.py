@@ -83,7 +83,7 @@ def ensure_sqlite_directory(url: str) -> None:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """Apply WAL, foreign keys and a busy timeout to every new SQLite connection."""
+    """Apply WAL, ``synchronous=NORMAL`` and foreign keys to every new SQLite connection."""
     cursor = dbapi_connection.cursor()
     try:
         for pragma in _SQLITE_PRAGMAS:

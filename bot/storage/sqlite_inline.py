@@ -191,12 +191,10 @@ class InlineConnection:
         self._conn.rollback()
 
     async def close(self) -> None:
-        if self._connection is not None:
-            self._connection = None
-            self._conn.close()
+        self.stop()
 
     def stop(self) -> None:
-        """Close at once (SQLAlchemy's forced termination)."""
+        """Close at once (also SQLAlchemy's forced termination); closing twice is harmless."""
         if self._connection is not None:
             self._connection = None
             self._conn.close()
