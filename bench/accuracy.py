@@ -99,6 +99,7 @@ VARIANTS: dict[str, dict[str, object]] = {
     "shipped without the dense channel": {"use_dense": False},
     "shipped without vector expansion": {"use_neighbours": False},
     "shipped without any vectors": {"use_dense": False, "use_neighbours": False},
+    "shipped, words in passing weighed as nouns": {"secondary": 1.0},
 }
 
 

@@ -6,6 +6,7 @@ SudachiPy (mode A, core dictionary) supplies normalized word forms and readings,
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 import sys
@@ -25,6 +26,10 @@ from intents.normalize import ascii_words, clean, fold_small_kana, to_hiragana
 
 # Parts of speech that carry a topic; particles, auxiliaries, symbols, pronouns do not.
 _CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "接尾辞", "接頭辞"})
+# Words that tell what happens, or when, rather than what a message is about: verbs,
+# adjectives, adverbial nouns (先月, 夜中, 上) and counters (歳, 人, 度).
+_SECONDARY_POS = frozenset({"動詞", "形容詞"})
+_SECONDARY_KIND = frozenset({"副詞可能", "助数詞", "助数詞可能"})
 # Normalized forms that appear in every kind of question (hiragana-folded).
 _STOP_WORDS_TEXT = """
 為る 有る 居る 成る 出来る 言う 思う 良い いい 教える 方法 知る 事 物 時 方 様 場合 何 分かる
@@ -67,7 +72,10 @@ class Analysis:
     (逃げる → 避難, sofa → bulky), searched at a lower weight; ``content`` is False for a
     message with nothing to look up (はい, ありがとう, 👍). ``fragmented``: a stretch of kana
     that the dictionary could only cut into one- and two-kana pieces (じゅう|みん|ぜ|い for
-    じゅうみんぜい): a word typed in kana that only the reading can find.
+    じゅうみんぜい): a word typed in kana that only the reading can find. ``secondary`` (of a
+    query only, see ``Analyzer.analyze_query``): the words that occur only as verbs, adjectives,
+    adverbial nouns or counters — in 「先月二人目が生まれました…児童手当は」 先月, 二人, 目 and
+    生まれる say what happened; 児童 and 手当 what the message is about.
     """
 
     words: tuple[str, ...]
@@ -77,6 +85,7 @@ class Analysis:
     english_expanded: tuple[str, ...] = ()
     content: bool = True
     fragmented: bool = False
+    secondary: tuple[str, ...] = ()
 
 
 _stemmers = threading.local()
@@ -109,6 +118,7 @@ class Vocabulary:
     english: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     social: frozenset[str] = frozenset()
     phrases: tuple[str, ...] = ()
+    stop: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, path: Path = VOCABULARY_FILE) -> Vocabulary:
@@ -118,6 +128,7 @@ class Vocabulary:
             english={str(k): tuple(map(str, v)) for k, v in (data.get("english") or {}).items()},
             social=frozenset(str(w) for w in data.get("social") or ()),
             phrases=tuple(str(p) for p in data.get("phrases") or ()),
+            stop=frozenset(str(w) for w in data.get("stop") or ()),
         )
 
 
@@ -140,7 +151,7 @@ class Synonyms:
                     mapping[variant] = canonical
         self._mapping = mapping
         variants = sorted(mapping, key=len, reverse=True)
-        self._pattern = re.compile("|".join(re.escape(v) for v in variants)) if variants else None
+        self._pattern = re.compile("|".join(map(_variant_pattern, variants))) if variants else None
 
     def apply(self, text: str) -> str:
         if self._pattern is None:
@@ -150,6 +161,13 @@ class Synonyms:
     @property
     def mapping(self) -> Mapping[str, str]:
         return self._mapping
+
+
+def _variant_pattern(variant: str) -> str:
+    """An English variant matches whole words only: cert is not the start of certificate, nor
+    aged the end of damaged; Japanese has no spaces, so its variants match anywhere."""
+    escaped = re.escape(variant)
+    return rf"(?<![a-z]){escaped}(?![a-z])" if _ASCII_RE.match(variant) else escaped
 
 
 _local = threading.local()
@@ -176,6 +194,11 @@ class Analyzer:
         self.synonyms = synonyms or Synonyms()
         self._stem = stem_english if stemmer else _plural
         vocabulary = vocabulary if vocabulary is not None else Vocabulary.load()
+        # Stop words of the file join the built-in ones: Japanese as normalized forms, English
+        # as typed (before stemming).
+        stop = [clean(w) for w in vocabulary.stop]
+        self._stop_words = _STOP_WORDS | {to_hiragana(w) for w in stop if not _ASCII_RE.match(w)}
+        self._en_stop = _EN_STOP | {w for w in stop if _ASCII_RE.match(w)}
         # English phrases whose small word matters (move in / move out): one extra index word.
         self._phrases = frozenset(
             tuple(self._stem(w) for w in ascii_words(clean(p))) for p in vocabulary.phrases
@@ -202,7 +225,11 @@ class Analyzer:
     def _english_words(self, text: str) -> tuple[str, ...]:
         """Stemmed content words of a cleaned text, then its vocabulary phrases (move_in)."""
         raw = [self._stem(w) for w in ascii_words(text)]
-        words = [w for w, r in zip(raw, ascii_words(text), strict=True) if _en_content(r)]
+        words = [
+            w
+            for w, r in zip(raw, ascii_words(text), strict=True)
+            if r not in self._en_stop and len(r) > 1
+        ]
         phrases = ["_".join(pair) for pair in itertools.pairwise(raw) if pair in self._phrases]
         return tuple(words + phrases)
 
@@ -210,16 +237,27 @@ class Analyzer:
         """The vocabulary file's index words for one analysed query word (逃げる -> 避難, 所)."""
         return self._expand.get(word, ())
 
-    @staticmethod
-    def _add_word(morpheme: Morpheme, pos: tuple[str, ...], words: list[str]) -> None:
+    def _add_word(self, morpheme: Morpheme, pos: tuple[str, ...], words: list[str]) -> bool:
+        """Append the morpheme's word if it is content; whether it was appended."""
         if pos[0] in _CONTENT_POS and pos[1] != "数詞":
             # Interned: a large collection repeats the same words millions of times.
             word = sys.intern(to_hiragana(morpheme.normalized_form()))
-            if word not in _STOP_WORDS:
+            if word not in self._stop_words:
                 words.append(word)
+                return True
+        return False
 
     def analyze(self, text: str) -> Analysis:
+        """Features of a text, knowledge or message alike."""
+        return self._features(self._base(text))
+
+    def analyze_query(self, text: str) -> Analysis:
+        """``analyze``, plus the words the message mentions only in passing (``secondary``);
+        kept for messages only, so that a large knowledge base does not store them."""
         base = self._base(text)
+        return dataclasses.replace(self._features(base), secondary=base.secondary)
+
+    def _features(self, base: Analysis) -> Analysis:
         words, english = base.words, base.english
         expanded = tuple(dict.fromkeys(x for w in words for x in self._expand.get(w, ())))
         english_expanded = tuple(
@@ -241,6 +279,7 @@ class Analyzer:
         # Sudachi refuses inputs over ~49 KB; citizen texts are far shorter, so cap generously.
         cleaned = cleaned[:4000]
         words: list[str] = []
+        primary: set[str] = set()  # words that occur at least once as a noun of their own
         reading: list[str] = []
         tokenizer = _tokenizer()
         kana_run: list[tuple[int, str]] = []  # hiragana morphemes in a row: length, part of speech
@@ -259,16 +298,18 @@ class Analyzer:
                 continue
             kana = to_hiragana(morpheme.reading_form())
             reading.append(kana if kana != "きごう" else " ")
-            self._add_word(morpheme, pos, words)
+            added = self._add_word(morpheme, pos, words)
+            if added and pos[0] not in _SECONDARY_POS and pos[2] not in _SECONDARY_KIND:
+                primary.add(words[-1])
         english = self._english_words(cleaned)
         fragmented = fragmented or _is_fragmented(kana_run)
         return Analysis(
-            tuple(words), fold_small_kana("".join(reading)), english, fragmented=fragmented
+            tuple(words),
+            fold_small_kana("".join(reading)),
+            english,
+            fragmented=fragmented,
+            secondary=tuple(dict.fromkeys(w for w in words if w not in primary)),
         )
-
-
-def _en_content(word: str) -> bool:
-    return word not in _EN_STOP and len(word) > 1
 
 
 def _is_fragmented(run: list[tuple[int, str]]) -> bool:

@@ -22,6 +22,7 @@ _SHIFT = 0x60
 MIN_LENGTH = 3
 PLAIN_LENGTH = 4
 MAX_LENGTH = 12
+_SYMBOLS = ("補助記号", "空白")
 _LOAN_MARKS = re.compile(r"[ーぁぃぅぇぉっゃゅょゎ]")
 
 
@@ -45,10 +46,24 @@ def _is_loanword(hiragana: str) -> bool:
     )
     if not loan:
         return False
-    native = (
-        m for m in dictionary.lookup(hiragana) if m.part_of_speech()[0] not in ("補助記号", "空白")
-    )
+    native = (m for m in dictionary.lookup(hiragana) if m.part_of_speech()[0] not in _SYMBOLS)
     return not any(not _KATAKANA.match(m.normalized_form()) for m in native)
+
+
+@lru_cache(maxsize=65536)
+def _is_native(hiragana: str) -> bool:
+    """A dictionary word written in hiragana that is not a loanword (びっくり, not ビック)."""
+    found = sudachi_dictionary().lookup(hiragana)
+    return any(
+        m.part_of_speech()[0] not in _SYMBOLS and not _KATAKANA.match(m.normalized_form())
+        for m in found
+    )
+
+
+def _inside_native(run: str, i: int, length: int) -> bool:
+    """Whether a longer native word starts where the loanword would (びっく|り in びっくり)."""
+    longest = min(MAX_LENGTH, len(run) - i)
+    return any(_is_native(run[i : i + n]) for n in range(length + 1, longest + 1))
 
 
 def _plausible(piece: str) -> bool:
@@ -62,7 +77,7 @@ def _fold_run(run: str) -> str:
     while i < len(run):
         for length in range(min(MAX_LENGTH, len(run) - i), MIN_LENGTH - 1, -1):
             piece = run[i : i + length]
-            if _plausible(piece) and _is_loanword(piece):
+            if _plausible(piece) and _is_loanword(piece) and not _inside_native(run, i, length):
                 out.append(to_katakana(piece))
                 i += length
                 break

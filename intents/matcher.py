@@ -93,6 +93,9 @@ class MatchWeights:
     reading_body: bool = True
     word_body: bool = True
     expansion: float = 0.5  # weight of vocabulary expansions (逃げる -> 避難) against query words
+    # Weight of the words a message uses only as verbs, adjectives, adverbial nouns or counters
+    # (先月, 生まれる, 歳: Analysis.secondary) against its nouns; 1.0 weighs them alike.
+    secondary: float = 0.7
     use_expansion: bool = True
     use_stemmer: bool = True
     use_calibration: bool = True
@@ -200,7 +203,8 @@ class Matcher:
         what does not depend on the changed entries is taken from ``previous``."""
         weights = weights or MatchWeights()
         if vocabulary is None and not weights.use_expansion:
-            vocabulary = Vocabulary(social=Vocabulary.load().social)
+            shipped = Vocabulary.load()
+            vocabulary = Vocabulary(social=shipped.social, stop=shipped.stop)
         analyzer = Analyzer(synonyms, vocabulary, weights.use_stemmer)
         known = {} if analyses is None else analyses
 
@@ -321,7 +325,7 @@ class Matcher:
         """``rank``, plus the features the confidence was computed from."""
         if not self.ids:
             return [], {}
-        analysis = self.analyzer.analyze(query)
+        analysis = self.analyzer.analyze_query(query)
         if not analysis.content:
             return [], {}
         if self.weights.use_expansion:
@@ -444,7 +448,11 @@ class Matcher:
                         # of a common word (所 -> 辺り) would otherwise swamp the coverage.
                         ratio = min(1.0, self.words.idf(word) / self.words.idf(other))
                         extra.setdefault(other, w.neighbour_weight * ratio)
-            parts.append((w.word, self.words.query(analysis.words, extra)))
+            # Words used only in passing (先月, 生まれる) count less than the message's nouns.
+            lesser = set(analysis.secondary) if w.secondary < 1 else set()
+            main = [x for x in analysis.words if x not in lesser]
+            extra.update((x, w.secondary) for x in analysis.words if x in lesser)
+            parts.append((w.word, self.words.query(main, extra)))
         grams = char_ngrams(analysis.reading) if w.use_reading else []
         if w.max_reading_grams:
             grams = self.readings.rarest(grams, w.max_reading_grams)

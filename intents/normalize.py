@@ -63,6 +63,7 @@ _ASCII_WORD_RE = re.compile(r"[a-z]+(?:'[a-z]+)*")
 _JAPANESE_RE = re.compile(r"[\u3041-\u30ff\u3400-\u9fff\uf900-\ufaff]")
 
 
+_APOSTROPHES = str.maketrans("\u2019\u2018\u02bc", "'''")
 _TO_HIRAGANA = {code: code - _KANA_SHIFT for code in range(_KATA_START, _KATA_END + 1)}
 
 
@@ -77,9 +78,10 @@ def fold_small_kana(text: str) -> str:
 
 
 def clean(text: str) -> str:
-    """NFKC, lowercase, control characters dropped, dashes after kana made ー."""
+    """NFKC, lowercase, control characters dropped, dashes after kana made ー, typographic
+    apostrophes made ' (phones type I’m and don’t)."""
     text = unicodedata.normalize("NFKC", text)
-    text = _CONTROL_RE.sub(" ", text).lower()
+    text = _CONTROL_RE.sub(" ", text).lower().translate(_APOSTROPHES)
     return _DASHES.sub("ー", text)
 
 

@@ -100,6 +100,7 @@ class Inbox:
         self._wake = asyncio.Event()
         self._rounds = 0  # dispatch rounds completed (drain waits for a fresh one)
         self._last_claimed = 0
+        self._full = False  # the last round left no worker free
         delivery.on_sent(self._wake.set)  # a citizen's next event may go once this one is sent
 
     # --- the webhook side -----------------------------------------------------------------
@@ -185,6 +186,7 @@ class Inbox:
                 self._running.add(task)
                 task.add_done_callback(self._finished)
             self._last_claimed = len(claimed)
+            self._full = free <= 0 or len(claimed) == free
             self._rounds += 1
             if free > 0 and len(claimed) == free:
                 continue  # maybe more waiting
@@ -192,7 +194,8 @@ class Inbox:
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
-        self._wake.set()
+        if self._full:  # events may be waiting for a free worker
+            self._wake.set()
 
     async def _claim(self, limit: int) -> list[ClaimedEvent]:
         now = self.store.clock()
@@ -223,10 +226,13 @@ class Inbox:
                 "%s event %s: processing failed", event.channel, event.event_id, exc_info=exc
             )
             self.metrics.event_processed(event.channel, False, time.perf_counter() - started)
+            self._wake.set()  # the citizen's next event may go now
             return
         self.metrics.event_processed(event.channel, True, time.perf_counter() - started)
         for outbox_id, recipient, payload in sends:  # after the commit, in order
             await self.delivery.send_stored(outbox_id, event.channel, recipient, payload)
+        if not sends:  # with sends, the citizen's next event waits for their sent marks
+            self._wake.set()
 
     async def _answer(self, event: ClaimedEvent) -> list[tuple[int, Recipient, dict[str, Any]]]:
         adapter = self.channels.get(event.channel)

@@ -37,6 +37,7 @@ from sqlalchemy.pool import StaticPool
 from bot.clock import Clock, SystemClock
 from bot.storage.base import Unit
 from bot.storage.repositories import sql_unit
+from bot.storage.sqlite_inline import inline_creator
 from bot.storage.turns import Turns
 
 __all__ = [
@@ -60,7 +61,6 @@ _SQLITE_PRAGMAS = (
     "journal_mode=WAL",
     "synchronous=NORMAL",
     "foreign_keys=ON",
-    "busy_timeout=15000",
 )
 _PING_TIMEOUT_S = 5.0
 _MIGRATE_LOCK = 0x63697479626F74  # PostgreSQL advisory lock key taken while migrating
@@ -83,7 +83,7 @@ def ensure_sqlite_directory(url: str) -> None:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """Apply WAL, foreign keys and a busy timeout to every new SQLite connection."""
+    """Apply WAL, ``synchronous=NORMAL`` and foreign keys to every new SQLite connection."""
     cursor = dbapi_connection.cursor()
     try:
         for pragma in _SQLITE_PRAGMAS:
@@ -95,15 +95,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Return an async engine set up for our two databases.
 
-    JSON is written with ``ensure_ascii=False`` (Japanese stays readable); SQLite connections
-    get WAL, ``synchronous=NORMAL``, foreign keys and a 15 s busy timeout, so concurrent writers
-    wait for each other instead of failing with "database is locked".
+    JSON is written with ``ensure_ascii=False`` (Japanese stays readable). SQLite connections
+    run in the event loop's thread (:mod:`bot.storage.sqlite_inline`) and get WAL,
+    ``synchronous=NORMAL`` and foreign keys; a writer that finds the database locked waits for
+    up to 15 s without blocking the loop instead of failing with "database is locked".
     """
     ensure_sqlite_directory(url)
-    is_sqlite = make_url(url).get_backend_name() == "sqlite"
-    if is_sqlite:
-        kwargs.setdefault("connect_args", {}).setdefault("timeout", 15)
-    else:  # the inbox's workers each hold a connection; a webhook must still find one at once
+    parsed = make_url(url)
+    is_sqlite = parsed.get_backend_name() == "sqlite"
+    if is_sqlite and "async_creator" not in kwargs:
+        args, options = parsed.get_dialect()().create_connect_args(parsed)
+        options.update(kwargs.pop("connect_args", {}))
+        kwargs["async_creator"] = inline_creator(*args, **options)
+    elif not is_sqlite:  # the inbox's workers each hold a connection; a webhook finds one
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
     engine = create_async_engine(

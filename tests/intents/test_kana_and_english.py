@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.knowledge_service import Knowledge
-from intents.analyzer import Analyzer, Vocabulary
+from intents.analyzer import Analyzer, Synonyms, Vocabulary
 from intents.loanwords import katakana_loanwords
 
 
@@ -37,6 +37,9 @@ def test_a_word_typed_in_kana_is_among_the_first_three(
         # native words stay as typed: いくら is 幾ら, not イクラ; しんせ is not シンセ
         ("じゅうみんぜい いくら", "じゅうみんぜい いくら"),
         ("ははのいえ ありがとうございます", "ははのいえ ありがとうございます"),
+        # nor is the start of a longer native word: びっくり is not ビック+り
+        ("びっくりしました", "びっくりしました"),
+        ("もらえなかったんだけど", "もらえなかったんだけど"),
     ],
 )
 def test_only_loanwords_are_read_in_katakana(text: str, expected: str) -> None:
@@ -49,6 +52,11 @@ def test_only_loanwords_are_read_in_katakana(text: str, expected: str) -> None:
         ("moving in registration", "faq.registry.moving_in"),
         ("how to seperate garbage", "faq.environment.sorting"),
         ("i want throw away big sofa", "proc.bulky_waste_request"),
+        # Japanese names of procedures typed in Latin letters
+        ("sodai gomi how to throw", "proc.bulky_waste_request"),
+        ("zairyu card address", "faq.registry.foreign_resident_address"),
+        ("juminzei how much", "faq.tax.resident_tax_basics"),
+        ("hoikuen application", "proc.nursery_application"),
     ],
 )
 def test_an_english_question_ranks_its_entry_first(
@@ -75,6 +83,32 @@ def test_moving_in_and_moving_out_are_different_words() -> None:
     assert analyzer.analyze("moving into the house").english == ("move", "hous")
 
 
-@pytest.mark.parametrize("text", ["そうなんだ", "なるほど", "うんうん", "すみません"])
+def test_an_english_synonym_replaces_whole_words_only() -> None:
+    synonyms = Synonyms([["certificate", "cert"], ["elderly", "aged"]])
+    assert synonyms.apply("cert of residence") == "certificate of residence"
+    assert synonyms.apply("certificate of residence") == "certificate of residence"
+    assert synonyms.apply("my car was damaged") == "my car was damaged"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I’m moving, I don’t know what to do", "Hi, I'm moving, I don't know what to do"],
+)
+def test_contractions_and_greetings_are_not_topic_words(text: str) -> None:
+    assert Analyzer().analyze(text).english == ("move",)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["そうなんだ", "なるほど", "うんうん", "すみません", "失礼します", "よろしくお願いいたします"],
+)
 def test_a_kana_reply_still_has_no_content(knowledge: Knowledge, text: str) -> None:
     assert knowledge.rank(text) == []
+
+
+def test_what_happened_and_when_are_secondary_words_of_a_message() -> None:
+    analyzer = Analyzer()
+    text = "64歳の会社員です。先月の夜中に熱が出ました。介護保険料は変わりますか"
+    secondary = analyzer.analyze_query(text).secondary
+    assert set(secondary) == {"歳", "先月", "夜中", "出る", "変わる"}
+    assert analyzer.analyze(text).secondary == ()  # knowledge texts do not keep them

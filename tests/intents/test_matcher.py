@@ -194,3 +194,23 @@ def test_an_update_reuses_the_nearest_words_only_while_the_asked_words_stay() ->
     assert fresh.dense is not None
     assert (asked_more.dense.nearest == fresh.dense.nearest).all()
     assert asked_more.dense.neighbours_of(["除雪"]) == fresh.dense.neighbours_of(["除雪"])
+
+
+def test_a_long_message_is_about_its_nouns_not_what_happened_when() -> None:
+    docs = [
+        Document("allowance", ("児童手当はいつ振り込まれますか",)),
+        Document("night", ("先月の夜中に生まれた",)),
+        Document("school", ("入学の準備",)),
+    ]
+    words_only = MatchWeights(
+        use_calibration=False,
+        use_dense=False,
+        use_neighbours=False,
+        use_reading=False,
+        use_fuzzy=False,
+    )
+    message = "先月の夜中に生まれました。児童手当は？"
+    alike = Matcher.build(docs, weights=dataclasses.replace(words_only, secondary=1.0))
+    nouns_first = Matcher.build(docs, weights=dataclasses.replace(words_only, secondary=0.5))
+    assert alike.rank(message)[0].entry_id == "night"
+    assert nouns_first.rank(message)[0].entry_id == "allowance"

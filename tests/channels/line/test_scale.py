@@ -136,15 +136,16 @@ async def test_a_platform_outage_is_waited_out_and_each_answer_shown_once(
 async def test_a_slow_platform_does_not_slow_the_acknowledgements(
     bot: LineBot, line_api: FakeLineApi
 ) -> None:
-    line_api.slow(2.0)
+    line_api.slow(3.0)
     events = [text_event("ごみの出し方", user=citizen(c)) for c in range(20)]
     slowest = 0.0
     for event in events:
         started = time.monotonic()
         assert (await bot.post(event)).status_code == 200
         slowest = max(slowest, time.monotonic() - started)
-    # each send takes 2 s: an acknowledgement that waited for one would take that long
-    assert slowest < 1.0
+    # each send takes 3 s: an acknowledgement that waited for one would take that long (the
+    # margin is for a loaded test machine, where one acknowledgement has taken over 1 s)
+    assert slowest < 1.5
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         answered = answers_by_citizen(line_api, tokens_of(events))
