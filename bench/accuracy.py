@@ -103,6 +103,7 @@ VARIANTS: dict[str, dict[str, object]] = {
 }
 
 
+SHIPPED = "+ Snowball stemmer (shipped)"
 TUNED = ("tuned half", "new development queries (tuned on)")
 
 
@@ -160,6 +161,8 @@ def main() -> None:
     for number, (name, overrides) in enumerate(variants.items()):
         started = time.perf_counter()
         matcher = build(overrides, calibrated=number > 0 or not args.ablation)
+        if name == SHIPPED:
+            shipped_matcher = matcher
         for set_name, queries in evaluation.items():
             cache = {q.text: matcher.rank(q.text, k=3) for q in queries}
             results[set_name][name] = evaluate(lambda t, c=cache: c[t], queries, limits)
@@ -168,6 +171,13 @@ def main() -> None:
         print(f"\n{set_name}\n{HEADER}")
         for name, scores in by_variant.items():
             print(row(name, scores))
+    by_file: dict[str, list[Query]] = defaultdict(list)
+    for q in evaluation[TUNED[1]]:
+        by_file[q.source].append(q)
+    print(f"\n{TUNED[1]}, by file\n{HEADER.replace('variant', 'file')}")
+    for source, queries in sorted(by_file.items()):
+        cache = {q.text: shipped_matcher.rank(q.text, k=3) for q in queries}
+        print(row(source, evaluate(lambda t, c=cache: c[t], queries, limits)))
     for set_name in ("frozen", TUNED[1]):
         if set_name not in results:
             continue

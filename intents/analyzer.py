@@ -21,6 +21,7 @@ import snowballstemmer
 import yaml
 from sudachipy import Morpheme, SplitMode, Tokenizer
 
+from intents.kana_words import load_kana_words, written_kana_words
 from intents.loanwords import katakana_loanwords, sudachi_dictionary
 from intents.normalize import ascii_words, clean, fold_small_kana, to_hiragana
 
@@ -119,6 +120,7 @@ class Vocabulary:
     social: frozenset[str] = frozenset()
     phrases: tuple[str, ...] = ()
     stop: frozenset[str] = frozenset()
+    kana: Mapping[str, str] = field(default_factory=dict)  # じょせつ -> 除雪 (intents.kana_words)
 
     @classmethod
     def load(cls, path: Path = VOCABULARY_FILE) -> Vocabulary:
@@ -129,6 +131,7 @@ class Vocabulary:
             social=frozenset(str(w) for w in data.get("social") or ()),
             phrases=tuple(str(p) for p in data.get("phrases") or ()),
             stop=frozenset(str(w) for w in data.get("stop") or ()),
+            kana=load_kana_words(),
         )
 
 
@@ -194,6 +197,7 @@ class Analyzer:
         self.synonyms = synonyms or Synonyms()
         self._stem = stem_english if stemmer else _plural
         vocabulary = vocabulary if vocabulary is not None else Vocabulary.load()
+        self._kana = vocabulary.kana
         # Stop words of the file join the built-in ones: Japanese as normalized forms, English
         # as typed (before stemming).
         stop = [clean(w) for w in vocabulary.stop]
@@ -254,7 +258,7 @@ class Analyzer:
     def analyze_query(self, text: str) -> Analysis:
         """``analyze``, plus the words the message mentions only in passing (``secondary``);
         kept for messages only, so that a large knowledge base does not store them."""
-        base = self._base(text)
+        base = self._base(written_kana_words(text, self._kana))
         return dataclasses.replace(self._features(base), secondary=base.secondary)
 
     def _features(self, base: Analysis) -> Analysis:

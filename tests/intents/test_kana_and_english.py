@@ -6,6 +6,7 @@ import pytest
 
 from bot.knowledge_service import Knowledge
 from intents.analyzer import Analyzer, Synonyms, Vocabulary
+from intents.kana_words import load_kana_words, written_kana_words
 from intents.loanwords import katakana_loanwords
 
 
@@ -20,6 +21,7 @@ def top3(knowledge: Knowledge, text: str) -> list[str]:
         ("べっど すてたい", "proc.bulky_waste_request"),
         ("はろーとれーにんぐ　もうしこみ", "faq.employment.vocational_training"),
         ("じゅうみんぜい いくら", "faq.tax.resident_tax_basics"),
+        ("でんち どこにすてる", "faq.environment.hazardous_items"),
     ],
 )
 def test_a_word_typed_in_kana_is_among_the_first_three(
@@ -49,6 +51,23 @@ def test_only_loanwords_are_read_in_katakana(text: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        ("じょせつ こない", "除雪 こない"),
+        ("でんちどこにすてる", "電池どこにすてる"),
+        ("てんしゅつとどけ だしたい", "転出とどけ だしたい"),
+        # a run after kanji is okurigana and particles, not a word: して|い|ない, not 指定ない
+        ("相談していない", "相談していない"),
+        ("していない", "していない"),
+        # when the rest of the run is not a particle or a verb, the word may be longer
+        ("じゅうみんぜい いくら", "じゅうみんぜい いくら"),
+    ],
+)
+def test_a_knowledge_word_typed_in_hiragana_is_read_as_written(text: str, expected: str) -> None:
+    assert written_kana_words(text, load_kana_words()) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
         ("moving in registration", "faq.registry.moving_in"),
         ("how to seperate garbage", "faq.environment.sorting"),
         ("i want throw away big sofa", "proc.bulky_waste_request"),
@@ -57,6 +76,9 @@ def test_only_loanwords_are_read_in_katakana(text: str, expected: str) -> None:
         ("zairyu card address", "faq.registry.foreign_resident_address"),
         ("juminzei how much", "faq.tax.resident_tax_basics"),
         ("hoikuen application", "proc.nursery_application"),
+        ("hokensho", "faq.insurance_pension.myna_hokensho"),
+        ("boshi techo", "faq.health.maternal_handbook"),
+        ("my grandmother passed away, what paperwork", "faq.registry.after_death_procedures"),
     ],
 )
 def test_an_english_question_ranks_its_entry_first(
