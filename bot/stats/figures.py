@@ -154,7 +154,7 @@ async def collect(
             owner = owners[key] = department_of(knowledge, *key)
         return owner if department is None or owner == department else None
 
-    async with store.unit() as unit:
+    async with store.reading() as unit:  # a long read: on SQLite beside the event loop
         stats = unit.stats
         if stats is None:
             msg = "the published figures need a SQL store"

@@ -290,6 +290,11 @@ class Store(Protocol):
         someone is waiting on it (a webhook's acknowledgement), so it goes first."""
         ...
 
+    def reading(self) -> AbstractAsyncContextManager[Unit]:
+        """Open a read-only unit for a long report; never committed, and on SQLite it does
+        not hold up the event loop or the writer."""
+        ...
+
     async def ping(self) -> bool:
         """Return whether the database answers."""
         ...

@@ -92,6 +92,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _read_only(dbapi_connection: Any, _record: Any) -> None:
+    """Make a SQLite connection refuse writes (the reporting connection)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA query_only=ON")
+    finally:
+        cursor.close()
+
+
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Return an async engine set up for our two databases.
 
@@ -130,6 +139,7 @@ class SqlStore:
         # SQLite has one writer: this process's transactions take turns in the event loop
         # rather than sleeping in SQLite's busy handler (one process per SQLite database).
         self._turns = Turns() if engine.dialect.name == "sqlite" else None
+        self._reader: AsyncEngine | None = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -148,6 +158,37 @@ class SqlStore:
         async with turn, self._sessions() as session, session.begin():
             yield sql_unit(session, self.clock)
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Unit]:
+        """Open a read-only unit for a long report (the published figures), never committed.
+
+        On a SQLite file it runs on a connection of its own in a thread beside the event loop
+        (aiosqlite), takes no writer turn and sees the last committed state (WAL), so counting
+        a large month does not hold up webhooks; a write in it is refused. Elsewhere (an
+        in-memory SQLite database, PostgreSQL) it is an ordinary transaction, rolled back.
+        """
+        reader = self._reading_engine()
+        if reader is None:
+            turn = self._turns.turn() if self._turns else contextlib.nullcontext()
+            async with turn, self._sessions() as session:  # closed uncommitted: rolled back
+                yield sql_unit(session, self.clock)
+            return
+        async with AsyncSession(reader, expire_on_commit=False) as session:
+            yield sql_unit(session, self.clock)
+
+    def _reading_engine(self) -> AsyncEngine | None:
+        """The threaded read-only engine of a SQLite file, made on first use."""
+        database = self._engine.url.database
+        in_memory = not database or database == ":memory:" or "mode=memory" in database
+        if self._turns is None or in_memory:
+            return None
+        if self._reader is None:
+            self._reader = create_async_engine(
+                self._engine.url, connect_args={"timeout": 15}, pool_size=2, max_overflow=0
+            )
+            event.listen(self._reader.sync_engine, "connect", _read_only)
+        return self._reader
+
     async def ping(self) -> bool:
         """Return whether the database answers ``SELECT 1`` within a few seconds."""
         try:
@@ -160,6 +201,8 @@ class SqlStore:
 
     async def close(self) -> None:
         """Close every pooled connection."""
+        if self._reader is not None:
+            await self._reader.dispose()
         await self._engine.dispose()
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from bot.storage import create_store, sqlite_inline
-from bot.storage.db import SqlStore
+from bot.storage.db import SqlStore, migrate
 
 
 async def _ticks(counter: list[int]) -> None:
@@ -103,3 +103,26 @@ async def test_the_write_ahead_log_is_checkpointed_while_the_process_writes(
     assert count == 600
     # 600 commits of ~3 pages each: about 7 MB of log if it were never checkpointed
     assert max(sizes) < 2_000_000
+
+
+async def test_a_long_report_holds_up_neither_writers_nor_the_loop(sqlite_db_url: str) -> None:
+    """The published figures read through ``reading()``: on a SQLite file a webhook's write
+    goes ahead while the report is open, and the report sees what was committed."""
+    store = create_store(sqlite_db_url)
+    await migrate(sqlite_db_url)
+    try:
+        async with store.unit() as unit:
+            await unit.users.get_or_create("line", "U-before")
+        async with store.reading() as report:
+            before = await report.users.get(1)
+
+            async def webhook() -> None:
+                async with store.unit(urgent=True) as unit:
+                    await unit.users.get_or_create("line", "U-during")
+
+            await asyncio.wait_for(webhook(), timeout=5.0)  # no turn held by the report
+            with pytest.raises(OperationalError, match="readonly"):
+                await report.users.get_or_create("line", "U-by-the-report")
+    finally:
+        await store.close()
+    assert before is not None and before.external_id == "U-before"
