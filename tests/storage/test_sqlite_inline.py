@@ -125,4 +125,5 @@ async def test_a_long_report_holds_up_neither_writers_nor_the_loop(sqlite_db_url
                 await report.users.get_or_create("line", "U-by-the-report")
     finally:
         await store.close()
-    assert before is not None and before.external_id == "U-before"
+    assert before is not None
+    assert before.external_id == "U-before"
