@@ -17,9 +17,11 @@ of its reply (reply token) or push (citizen and order) at the fake, on the syste
 monotonic clock. Each event must be answered exactly once. "bot CPU" is the ``citybot``
 process's CPU time from the first send to the last reply, as a share of one core (Linux).
 
-The ceiling is the bare app's throughput under the same client, closed loop: a short try of each
-``--workers`` count (requests kept in flight), then ``--seconds`` at the best one (httpx's
-connection pool slows down with many requests in flight, so more is not better). The bot's
+The load client is ``bench.raw_http`` (pooled keep-alive HTTP/1.1 connections, requests written
+as bytes), which stays on schedule at rates where httpx (``--client httpx``, as before) used a
+whole core and fell seconds behind. The ceiling is the bare app's throughput under the same
+client, closed loop: a short try of each ``--workers`` count (requests kept in flight), then
+``--seconds`` at the best one. The bot's
 sustained throughput is the achieved webhook throughput at the highest rate with webhook p99
 under 200 ms, no lost replies and no non-200 answers.
 """
@@ -53,6 +55,7 @@ from typing import Any, TextIO
 import httpx
 
 from bench.evalset import load_eval
+from bench.raw_http import RawClient
 
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -283,21 +286,35 @@ def plan(
     return events, deliveries
 
 
-async def fire(client: httpx.AsyncClient, url: str, delivery: Delivery) -> None:
+class HttpxPoster:
+    """httpx behind the :class:`bench.raw_http.RawClient` interface (``--client httpx``)."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self._client = client
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        return (await self._client.post(url, content=body, headers=headers)).status_code
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+
+Poster = RawClient | HttpxPoster
+LOAD_ERRORS = (httpx.HTTPError, OSError, TimeoutError, ValueError)
+
+
+async def fire(client: Poster, url: str, delivery: Delivery) -> None:
     delivery.started = time.monotonic()
     headers = {"Content-Type": "application/json", "X-Line-Signature": delivery.signature}
     try:
-        response = await client.post(url, content=delivery.body, headers=headers)
-        delivery.status = response.status_code
-    except httpx.HTTPError as exc:
+        delivery.status = await client.post(url, delivery.body, headers)
+    except LOAD_ERRORS as exc:
         delivery.status = 0
         delivery.error = type(exc).__name__
     delivery.done = time.monotonic()
 
 
-async def send_open_loop(
-    client: httpx.AsyncClient, url: str, deliveries: Sequence[Delivery]
-) -> None:
+async def send_open_loop(client: Poster, url: str, deliveries: Sequence[Delivery]) -> None:
     """Fire each delivery at its scheduled time, whatever the earlier ones are doing."""
     tasks: list[asyncio.Task[None]] = []
     for delivery in deliveries:
@@ -484,7 +501,7 @@ async def drain(fake: FakeLine) -> tuple[int, bool]:
 
 
 async def run_rate(
-    client: httpx.AsyncClient,
+    client: Poster,
     bot_url: str,
     fake: FakeLine,
     pids: tuple[int, int],
@@ -568,7 +585,7 @@ class Ceiling:
 
 
 async def closed_loop(
-    client: httpx.AsyncClient,
+    client: Poster,
     url: str,
     body: bytes,
     workers: int,
@@ -586,11 +603,11 @@ async def closed_loop(
         while time.monotonic() < end:
             started = time.monotonic()
             try:
-                response = await client.post(url, content=body, headers=headers)
-            except httpx.HTTPError:
+                status = await client.post(url, body, headers)
+            except LOAD_ERRORS:
                 failures += 1
                 continue
-            if response.status_code == 200:
+            if status == 200:
                 latencies.append((time.monotonic() - started) * 1000)
             else:
                 failures += 1
@@ -760,12 +777,14 @@ async def run(args: argparse.Namespace, processes: Processes, work: Path) -> int
         "bare", [*server, "bare", "--port", str(bare_port)], _child_env({}), ROOT
     )
 
-    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
-    timeout = httpx.Timeout(REQUEST_TIMEOUT)
-    async with (
-        httpx.AsyncClient(limits=limits, timeout=timeout) as load,
-        httpx.AsyncClient(timeout=30.0) as control,
-    ):
+    load: Poster
+    if args.client == "httpx":
+        limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
+        timeout = httpx.Timeout(REQUEST_TIMEOUT)
+        load = HttpxPoster(httpx.AsyncClient(limits=limits, timeout=timeout))
+    else:
+        load = RawClient(max_connections=1000, timeout=REQUEST_TIMEOUT)
+    async with contextlib.aclosing(load), httpx.AsyncClient(timeout=30.0) as control:
         started = time.monotonic()
         try:
             await wait_ready(control, f"{fake_url}/_bench/ready", fake_process, "fake LINE API")
@@ -823,7 +842,8 @@ async def run(args: argparse.Namespace, processes: Processes, work: Path) -> int
     best = max(sustained, key=lambda r: r.rate) if sustained else None
     out = [
         f"LINE webhook load: `python -m bench.line_load --rates {args.rates} "
-        f"--seconds {args.seconds:g}` on {os.cpu_count()} cores; load average (1/5/15 min) "
+        f"--seconds {args.seconds:g} --client {args.client}` on {os.cpu_count()} cores; "
+        "load average (1/5/15 min) "
         f"{load_start} at start, {_loadavg()} at the end; database "
         f"{'SQLite (fresh file)' if not args.database else database.split(':', 1)[0]}.",
         "",
@@ -881,6 +901,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--serve-workers", type=int, default=1, help="citybot serve --workers (PostgreSQL)"
+    )
+    parser.add_argument(
+        "--client",
+        choices=["raw", "httpx"],
+        default="raw",
+        help="load client: lean keep-alive HTTP/1.1 (bench.raw_http) or httpx, as before",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, db)")
     args = parser.parse_args(argv)
