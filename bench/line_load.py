@@ -14,8 +14,10 @@ schedule for ``--seconds``; one delivery in 50 is a redelivery of an event sent 
 scheduled send time to the 200, so a client that falls behind its schedule shows up in it;
 reply latency runs from the scheduled send time of the event's first delivery to the arrival
 of its reply (reply token) or push (citizen and order) at the fake, on the system-wide
-monotonic clock. Each event must be answered exactly once. "bot CPU" is the ``citybot``
-process's CPU time from the first send to the last reply, as a share of one core (Linux).
+monotonic clock. Each event must be answered exactly once. "answered" is the rate at which
+answers arrived: events answered over the time from the first send to the last answer. "bot
+CPU" is the ``citybot`` process's CPU time from the first send to the last reply, as a share
+of one core (Linux).
 
 The load client is ``bench.raw_http`` (pooled keep-alive HTTP/1.1 connections, requests written
 as bytes), which stays on schedule at rates where httpx (``--client httpx``, as before) used a
@@ -451,6 +453,7 @@ class RateResult:
     webhook_p99: float
     reply_p50: float
     reply_p99: float
+    answered_rate: float  # answers per second, from the first send to the last answer
     lost: int
     duplicated: int
     non_200: int
@@ -551,6 +554,7 @@ async def run_rate(
         webhook_p99=percentile(webhook_ms, 99),
         reply_p50=percentile(reply_ms, 50),
         reply_p99=percentile(reply_ms, 99),
+        answered_rate=len(matched.answered_at) / max(last_reply - first, 1e-3),
         lost=len(events) - len(matched.answered_at),
         duplicated=duplicated,
         non_200=len(deliveries) - len(ok),
@@ -646,14 +650,15 @@ def _pct(value: float | None) -> str:
 def table(results: Sequence[RateResult]) -> list[str]:
     lines = [
         "| offered (events/s) | achieved (events/s) | webhook p50 (ms) | webhook p99 (ms) "
-        "| reply p50 (ms) | reply p99 (ms) | lost replies | duplicated replies | non-200 "
-        "| bot CPU |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| answered (events/s) | reply p50 (ms) | reply p99 (ms) | lost replies "
+        "| duplicated replies | non-200 | bot CPU |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
             f"| {r.rate:g} | {r.achieved:.1f} | {_ms(r.webhook_p50)} | {_ms(r.webhook_p99)} "
-            f"| {_ms(r.reply_p50)} | {_ms(r.reply_p99)} | {r.lost} | {r.duplicated} "
+            f"| {r.answered_rate:.1f} | {_ms(r.reply_p50)} | {_ms(r.reply_p99)} | {r.lost} "
+            f"| {r.duplicated} "
             f"| {r.non_200} | {_pct(r.bot_cpu)} |"
         )
     return lines

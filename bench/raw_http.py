@@ -43,21 +43,38 @@ class RawClient:
         lines = [f"POST {path} HTTP/1.1", f"Host: {host}:{port}", f"Content-Length: {len(body)}"]
         lines += [f"{name}: {value}" for name, value in headers.items()]
         request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
-        async with self._slots:
+        async with self._slots, asyncio.timeout(self._timeout):
             idle = self._idle[(host, port)]
-            reader, writer = idle.pop() if idle else await asyncio.open_connection(host, port)
+            while idle:  # a kept connection the server may have closed meanwhile (keep-alive
+                # timeout): when it answers nothing at all, the request was not read; try anew
+                with contextlib.suppress(_Stale):
+                    return await self._exchange(idle.pop(), request, idle, reused=True)
+            connection = await asyncio.open_connection(host, port)
+            return await self._exchange(connection, request, idle, reused=False)
+
+    async def _exchange(
+        self, connection: _Connection, request: bytes, idle: list[_Connection], *, reused: bool
+    ) -> int:
+        reader, writer = connection
+        try:
+            writer.write(request)
             try:
-                async with asyncio.timeout(self._timeout):
-                    writer.write(request)
-                    status, keep = await _read_response(reader)
-            except BaseException:
-                writer.close()
+                first = await reader.readline()
+            except (ConnectionResetError, BrokenPipeError):
+                if reused:
+                    raise _Stale from None
                 raise
-            if keep:
-                idle.append((reader, writer))
-            else:
-                writer.close()
-            return status
+            if reused and not first:
+                raise _Stale
+            status, keep = await _read_response(first, reader)
+        except BaseException:
+            writer.close()
+            raise
+        if keep:
+            idle.append(connection)
+        else:
+            writer.close()
+        return status
 
     async def aclose(self) -> None:
         """Close every idle connection."""
@@ -82,9 +99,12 @@ class RawClient:
         return target
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
-    """Read one response; return its status and whether the connection stays open."""
-    status_line = await reader.readline()
+class _Stale(Exception):
+    """A kept-alive connection closed by the server before it read the request."""
+
+
+async def _read_response(status_line: bytes, reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """Read the rest of one response; return its status and whether the connection stays open."""
     fields = status_line.split()
     if len(fields) < 2 or not fields[0].startswith(b"HTTP/1."):
         msg = f"not an HTTP/1.1 response: {status_line[:80]!r}"
