@@ -95,6 +95,8 @@ _SLASH_COMMANDS = {
 
 #: Called inside the transaction that stores a turn's answer, with its replies.
 Finish = Callable[[Unit, Sequence[Reply]], Awaitable[None]]
+#: A stored citizen: their user and open conversation.
+Citizen = tuple[UserRecord, ConversationRecord]
 
 _CATALOGS: dict[int, tuple[KnowledgeBase, FlowCatalog]] = {}
 
@@ -156,7 +158,12 @@ class Engine:
         self._locks = KeyedLock()  # one process's order; across processes the inbox's claims
 
     async def handle(
-        self, msg: Incoming, *, stored: int | None = None, finish: Finish | None = None
+        self,
+        msg: Incoming,
+        *,
+        stored: int | None = None,
+        finish: Finish | None = None,
+        known: Citizen | None = None,
     ) -> Outcome:
         """Answer one message.
 
@@ -166,10 +173,12 @@ class Engine:
             finish: called inside the transaction that stores the answer and the conversation
                 state, with the replies: the inbox queues them in the outbox and marks the event
                 processed there, so all of it is committed together or not at all.
+            known: the stored citizen's user and open conversation, read by the caller in an
+                earlier transaction (:meth:`known_citizen`; the inbox reads them with its claim).
         """
         started = time.perf_counter()
         async with self._locks.hold((msg.channel, msg.user_id)):
-            outcome = await self._handle(msg, stored, finish)
+            outcome = await self._handle(msg, stored, finish, known)
         self.metrics.turn(msg.channel, outcome.kind.value, time.perf_counter() - started)
         return outcome
 
@@ -203,14 +212,21 @@ class Engine:
             await unit.users.touch(user.id)
         return user, convo
 
-    async def _handle(self, msg: Incoming, stored: int | None, finish: Finish | None) -> Outcome:
+    async def known_citizen(self, unit: Unit, user_id: int) -> Citizen | None:
+        """A stored citizen's user and open conversation (``None``: no such user)."""
+        user = await unit.users.get(user_id)
+        if user is None:
+            return None
+        return user, await unit.conversations.open_for(user.id)
+
+    async def _handle(
+        self, msg: Incoming, stored: int | None, finish: Finish | None, known: Citizen | None
+    ) -> Outcome:
         started = time.perf_counter()
-        found: tuple[UserRecord, ConversationRecord] | None = None
-        if stored is not None:  # read only: the message was committed with its event
+        found = known if known is not None and known[0].id == stored else None
+        if found is None and stored is not None:  # the message was committed with its event
             async with self.store.unit() as unit:
-                known = await unit.users.get(stored)
-                if known is not None:
-                    found = known, await unit.conversations.open_for(known.id)
+                found = await self.known_citizen(unit, stored)
         if found is None:
             async with self.store.unit() as unit:  # stored and committed before it is answered
                 found = await self._store_incoming(unit, msg)

@@ -85,8 +85,7 @@ def followups(turn: Turn, entry: Entry) -> list[Entry]:
     """
     ids = _decided_followups(turn, entry)
     if not ids:
-        linking = (e.id for e in turn.knowledge.kb if entry.id in e.related)
-        ids = [*entry.related, *linking]
+        ids = [*entry.related, *turn.knowledge.kb.linking.get(entry.id, ())]
     found: list[Entry] = []
     for entry_id in ids:
         other = turn.knowledge.entry(entry_id)

@@ -10,6 +10,7 @@ A broken file raises :class:`KnowledgeError` whose problems name the file, the e
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,16 @@ class KnowledgeBase:
 
     def needing_review(self) -> list[Entry]:
         return [e for e in self.entries.values() if e.review]
+
+    @functools.cached_property
+    def linking(self) -> dict[str, tuple[str, ...]]:
+        """Entry id -> the ids of the entries that list it as related, in knowledge order
+        (asked after every answer: built once per knowledge base, which is never changed)."""
+        found: dict[str, list[str]] = {}
+        for entry in self.entries.values():
+            for other in dict.fromkeys(entry.related):
+                found.setdefault(other, []).append(entry.id)
+        return {entry_id: tuple(ids) for entry_id, ids in found.items()}
 
 
 def _read_yaml(path: Path, rel: str, problems: list[Problem]) -> Any:

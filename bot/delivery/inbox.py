@@ -32,7 +32,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bot.channels.base import Channel, Recipient
 from bot.delivery.outbox import Delivery, replies_to_payload
-from bot.engine import Engine
+from bot.engine import Citizen, Engine
 from bot.messages import Incoming, Kind, Reply
 from bot.metrics import Metrics
 from bot.procedures.attachments import AttachmentStore
@@ -102,6 +102,7 @@ class Inbox:
         self._last_claimed = 0
         self._full = False  # the last round left no worker free
         delivery.on_sent(self._wake.set)  # a citizen's next event may go once this one is sent
+        delivery.carry_marks(self._wake.set)  # and the claim's transaction writes its mark
 
     # --- the webhook side -----------------------------------------------------------------
 
@@ -175,14 +176,14 @@ class Inbox:
         while True:
             self._wake.clear()
             free = self.workers - len(self._running)
-            claimed: list[ClaimedEvent] = []
-            if free > 0:
+            claimed: list[tuple[ClaimedEvent, Citizen | None]] = []
+            if free > 0 or self.delivery.marks_waiting():
                 try:
-                    claimed = await self._claim(free)
+                    claimed = await self._claim(max(free, 0))
                 except Exception:  # the dispatcher must survive a database hiccup
                     logger.exception("inbox: claiming events failed")
-            for event in claimed:
-                task = asyncio.create_task(self._process(event))
+            for event, known in claimed:
+                task = asyncio.create_task(self._process(event, known))
                 self._running.add(task)
                 task.add_done_callback(self._finished)
             self._last_claimed = len(claimed)
@@ -197,16 +198,33 @@ class Inbox:
         if self._full:  # events may be waiting for a free worker
             self._wake.set()
 
-    async def _claim(self, limit: int) -> list[ClaimedEvent]:
+    async def _claim(self, limit: int) -> list[tuple[ClaimedEvent, Citizen | None]]:
+        """One transaction: the sent marks waiting, then the claim, with each claimed
+        citizen's user and open conversation (the answer's transaction starts from them)."""
         now = self.store.clock()
         lease_until = now + dt.timedelta(seconds=self.lease)
-        async with self.store.unit() as unit:
-            return await unit.inbox.claim(now, lease_until, limit)
+        marks = self.delivery.take_marks()
+        committed = False
+        try:
+            async with self.store.unit() as unit:
+                await unit.inbox.sent(marks, self.delivery.clock())
+                claimed = await unit.inbox.claim(now, lease_until, limit) if limit else []
+                found: list[tuple[ClaimedEvent, Citizen | None]] = []
+                for event in claimed:
+                    stored = event.payload.get(STORED)
+                    known = None
+                    if stored is not None:
+                        known = await self.engine.known_citizen(unit, int(stored))
+                    found.append((event, known))
+            committed = True
+        finally:
+            self.delivery.marks_committed(marks, committed)
+        return found
 
-    async def _process(self, event: ClaimedEvent) -> None:
+    async def _process(self, event: ClaimedEvent, known: Citizen | None = None) -> None:
         started = time.perf_counter()
         try:
-            sends = await self._answer(event)
+            sends = await self._answer(event, known)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"[:2000]
             now = self.store.clock()
@@ -234,7 +252,9 @@ class Inbox:
         if not sends:  # with sends, the citizen's next event waits for their sent marks
             self._wake.set()
 
-    async def _answer(self, event: ClaimedEvent) -> list[tuple[int, Recipient, dict[str, Any]]]:
+    async def _answer(
+        self, event: ClaimedEvent, known: Citizen | None = None
+    ) -> list[tuple[int, Recipient, dict[str, Any]]]:
         adapter = self.channels.get(event.channel)
         if adapter is None:
             msg = f"channel {event.channel!r} is not enabled"
@@ -274,7 +294,10 @@ class Inbox:
                     await unit.inbox.done(event.id, now)
 
             await self.engine.handle(
-                incoming, stored=int(stored) if stored is not None else None, finish=finish
+                incoming,
+                stored=int(stored) if stored is not None else None,
+                finish=finish,
+                known=known if len(parsed) == 1 else None,
             )
         return sends
 

@@ -71,6 +71,8 @@ class Delivery:
         self._wake = asyncio.Event()
         self._marks: list[int] = []  # sent, not yet marked so in the database
         self._marking: asyncio.Task[None] | None = None
+        self._carried: list[int] = []  # taken by another transaction, not committed yet
+        self._carrier: Callable[[], None] | None = None
         self._listeners: list[Callable[[], None]] = []
 
     def on_sent(self, listener: Callable[[], None]) -> None:
@@ -85,9 +87,33 @@ class Delivery:
             outbox_id, channel, recipient.user_id, payload, attempts=0, batch=True
         )
 
+    def carry_marks(self, wake: Callable[[], None]) -> None:
+        """Sent marks ride in another transaction that runs anyway (the inbox's claim): each
+        new mark calls ``wake``, and that transaction writes them (:meth:`take_marks`)."""
+        self._carrier = wake
+
+    def take_marks(self) -> list[int]:
+        """The sent marks waiting, for the caller's transaction; then :meth:`marks_committed`."""
+        batch, self._marks = self._marks, []
+        self._carried.extend(batch)
+        return batch
+
+    def marks_committed(self, batch: Sequence[int], committed: bool) -> None:
+        """The transaction that carried ``batch`` ended: written, or waiting again."""
+        taken = set(batch)
+        self._carried = [i for i in self._carried if i not in taken]
+        if not committed:
+            self._marks[:0] = batch
+
+    def marks_waiting(self) -> bool:
+        return bool(self._marks)
+
     def _mark_later(self, outbox_id: int) -> None:
         """Group commit: every message sent while one batch is written goes in the next."""
         self._marks.append(outbox_id)
+        if self._carrier is not None:
+            self._carrier()
+            return
         if self._marking is None or self._marking.done():
             self._marking = asyncio.create_task(self._write_marks(), name="outbox-marks")
 
@@ -117,7 +143,8 @@ class Delivery:
 
     def settled(self) -> bool:
         """Whether every message sent so far is marked sent in the database."""
-        return not self._marks and (self._marking is None or self._marking.done())
+        idle = self._marking is None or self._marking.done()
+        return not self._marks and not self._carried and idle
 
     async def deliver(
         self,

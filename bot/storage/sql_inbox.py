@@ -112,6 +112,18 @@ _ENQUEUE = (
     )
     .returning(_outbox.c.id)
 )
+_SENT = (
+    update(_outbox)
+    .where(
+        _outbox.c.id.in_(bindparam("ids", expanding=True)),
+        _outbox.c.status == OutboxStatus.PENDING,
+    )
+    .values(
+        status=OutboxStatus.SENT,
+        attempts=_outbox.c.attempts + 1,
+        sent_at=bindparam("now", type_=_outbox.c.sent_at.type),
+    )
+)
 
 _WAITING_UNSTORED: dict[str, Any] = {}
 _RECORD: dict[str, Any] = {}
@@ -258,11 +270,7 @@ class SqlInboxRepo(SqlRepo):
     async def sent(self, outbox_ids: Sequence[int], now: dt.datetime) -> None:
         if not outbox_ids:
             return
-        await self._session.execute(
-            update(_outbox)
-            .where(_outbox.c.id.in_(list(outbox_ids)), _outbox.c.status == OutboxStatus.PENDING)
-            .values(status=OutboxStatus.SENT, attempts=_outbox.c.attempts + 1, sent_at=now)
-        )
+        await self._session.execute(_SENT, {"ids": list(outbox_ids), "now": now})
 
 
 class SqlFlowDeadlineRepo(SqlRepo):

@@ -23,12 +23,6 @@ from linebot.v3.messaging import (
     AsyncMessagingApi,
     AsyncMessagingApiBlob,
     Configuration,
-    PostbackAction,
-    PushMessageRequest,
-    QuickReply,
-    QuickReplyItem,
-    ReplyMessageRequest,
-    TextMessage,
 )
 
 from bot.channels.base import Recipient
@@ -49,6 +43,9 @@ MAX_TEXT = 5000  # characters of a text message
 REPLY_TOKEN_MAX_AGE_MS = 50_000  # LINE's tokens expire about a minute after the event
 REQUEST_TIMEOUT = 15.0  # seconds per API call (the SDK's default is five minutes)
 RICHMENU_FILE = SYSTEM_DIR / "richmenu.yaml"
+REPLY_PATH = "/v2/bot/message/reply"
+PUSH_PATH = "/v2/bot/message/push"
+_JSON_HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
 
 _RETRY_KEYS = uuid.UUID("3f0c6a52-5d0b-4c55-9a43-6c2b1d1e7a10")  # namespace for uuid5 keys
 
@@ -74,12 +71,15 @@ def short_label(label: str, limit: int = MAX_LABEL) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
-def build_messages(replies: Sequence[Reply]) -> list[TextMessage]:
-    """LINE text messages for the replies; every choice becomes a quick reply on the last one.
+def build_messages(replies: Sequence[Reply]) -> list[dict[str, Any]]:
+    """LINE text messages for the replies, as the Messaging API's JSON; every choice becomes a
+    quick reply on the last one.
 
     LINE shows quick replies only under the newest message, so the choices of all replies go
     there, in order (typed numbers count them in the same order). Beyond 13 choices the first
     12 stay buttons and the rest are listed as numbered lines, to be answered by number.
+    Plain dicts, not the SDK's models: the limits are kept here, and building and validating
+    models took a noticeable share of every answer's CPU.
     """
     texts = [reply.text for reply in replies if reply.text.strip()]
     choices = [choice for reply in replies for choice in reply.choices]
@@ -91,31 +91,37 @@ def build_messages(replies: Sequence[Reply]) -> list[TextMessage]:
             for number, choice in enumerate(choices[SHOWN_WHEN_CROWDED:], SHOWN_WHEN_CROWDED + 1)
         )
         texts = [*texts[:-1], f"{texts[-1]}\n\n{lines}"] if texts else [lines]
-    pieces = [piece for text in texts for piece in split_text(text)]
-    messages = [TextMessage(text=piece) for piece in pieces]
+    messages: list[dict[str, Any]] = [
+        {"type": "text", "text": piece} for text in texts for piece in split_text(text)
+    ]
     if messages and buttons:
-        messages[-1] = TextMessage(text=pieces[-1], quick_reply=_quick_reply(buttons))
+        messages[-1]["quickReply"] = _quick_reply(buttons)
     return messages
 
 
-def _quick_reply(choices: Sequence[Choice]) -> QuickReply:
+def _quick_reply(choices: Sequence[Choice]) -> dict[str, Any]:
     items = [
-        QuickReplyItem(
-            action=PostbackAction(
-                label=short_label(choice.label), data=choice.value, display_text=choice.label
-            )
-        )
+        {
+            "type": "action",
+            "action": {
+                "type": "postback",
+                "label": short_label(choice.label),
+                "data": choice.value,
+                "displayText": choice.label,
+            },
+        }
         for choice in choices
     ]
-    return QuickReply(items=items)
+    return {"items": items}
 
 
-def _retry_key(recipient: Recipient, batch: int, messages: Sequence[TextMessage]) -> str:
+def _retry_key(recipient: Recipient, batch: int, messages: Sequence[Mapping[str, Any]]) -> str:
     """The same key on every attempt of the same outbox message, different for any other."""
     context = recipient.context
     if context.get("outbox_id") is None and context.get("event_id") is None:
         return str(uuid.uuid4())  # nothing stable to derive it from: never drop a message
-    texts = hashlib.sha256("\x00".join(m.text for m in messages).encode("utf-8")).hexdigest()
+    joined = "\x00".join(str(m["text"]) for m in messages)
+    texts = hashlib.sha256(joined.encode("utf-8")).hexdigest()
     parts = (context.get("outbox_id"), context.get("event_id"), recipient.user_id, batch, texts)
     return str(uuid.uuid5(_RETRY_KEYS, json.dumps(parts)))
 
@@ -228,9 +234,8 @@ class LineChannel:
         first = 0
         token = _reply_token(recipient.context)
         if batches and token is not None:
-            request = ReplyMessageRequest(reply_token=token, messages=batches[0])
             try:
-                await self._api.reply_message(request, _request_timeout=REQUEST_TIMEOUT)
+                await self._post(REPLY_PATH, {"replyToken": token, "messages": batches[0]})
                 first = 1
             except ApiException as exc:
                 if exc.status != 400:
@@ -246,14 +251,13 @@ class LineChannel:
         for index in range(first, len(batches)):
             await self._push(recipient, index, batches[index])
 
-    async def _push(self, recipient: Recipient, batch: int, messages: list[TextMessage]) -> None:
-        assert self._api is not None
+    async def _push(
+        self, recipient: Recipient, batch: int, messages: list[dict[str, Any]]
+    ) -> None:
         key = _retry_key(recipient, batch, messages)
-        request = PushMessageRequest(to=recipient.user_id, messages=messages)
+        body = {"to": recipient.user_id, "messages": messages}
         try:
-            await self._api.push_message(
-                request, x_line_retry_key=key, _request_timeout=REQUEST_TIMEOUT
-            )
+            await self._post(PUSH_PATH, body, {"X-Line-Retry-Key": key})
         except ApiException as exc:
             if exc.status == 409:  # this retry key was accepted before: already delivered
                 logger.info("LINE push already accepted earlier (retry key repeated)")
@@ -261,6 +265,25 @@ class LineChannel:
             raise failure("push", exc) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise failure("push", exc) from exc
+
+    async def _post(
+        self, path: str, body: dict[str, Any], headers: Mapping[str, str] | None = None
+    ) -> None:
+        """One Messaging API call through the SDK's own client (authorization, host, errors
+        as :class:`ApiException`), the body already LINE's JSON and the answer not parsed into
+        models (neither is used)."""
+        assert self._client is not None
+        assert self._api is not None
+        await self._client.call_api(
+            path,
+            "POST",
+            header_params={**_JSON_HEADERS, **(headers or {})},
+            body=body,
+            response_types_map={},
+            auth_settings=["Bearer"],
+            _request_timeout=REQUEST_TIMEOUT,
+            _host=self._api.line_base_path,
+        )
 
 
 def configuration(settings: Settings, *, data: bool = False) -> Configuration:

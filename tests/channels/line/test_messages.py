@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import pytest
+from linebot.v3.messaging import TextMessage
 
 from bot.channels.base import Recipient
 from bot.channels.line import LineChannel, build_messages, parse_event, short_label, split_text
@@ -16,7 +17,10 @@ from tests.fakes.line_api import FakeLineApi
 
 
 def as_json(replies: list[Reply]) -> list[dict[str, Any]]:
-    return [m.to_dict() for m in build_messages(replies)]
+    messages = build_messages(replies)
+    # valid by the SDK's own schema of a text message, unchanged by it
+    assert [TextMessage.from_dict(m).to_dict() for m in messages] == messages
+    return messages
 
 
 def labels(message: dict[str, Any]) -> list[str]:
