@@ -79,7 +79,12 @@ async def _clerk(page: Page, app: Served, record: ApplicationRecord) -> None:
 
     photo = page.get_by_role("img", name="添付写真 1")
     await expect(photo).to_be_visible()
-    width = await photo.evaluate("img => img.complete ? img.naturalWidth : 0")
+    width = await photo.evaluate(  # once it has loaded or failed: visible is not loaded yet
+        """img => img.complete ? img.naturalWidth : new Promise(done => {
+            img.addEventListener("load", () => done(img.naturalWidth), {once: true});
+            img.addEventListener("error", () => done(0), {once: true});
+        })"""
+    )
     assert width == 16  # the real image arrived, not an error page
     map_link = page.get_by_role("link", name="地図で見る")
     href = await map_link.get_attribute("href")
