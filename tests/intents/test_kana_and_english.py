@@ -134,3 +134,11 @@ def test_what_happened_and_when_are_secondary_words_of_a_message() -> None:
     secondary = analyzer.analyze_query(text).secondary
     assert set(secondary) == {"歳", "先月", "夜中", "出る", "変わる"}
     assert analyzer.analyze(text).secondary == ()  # knowledge texts do not keep them
+
+
+def test_the_kana_word_list_covers_the_shipped_knowledge() -> None:
+    """A noun the knowledge uses, typed in hiragana, is found: the generated list is current
+    (after editing knowledge files: ``python -m bench.kana_words --write``)."""
+    from bench.kana_words import kana_words
+
+    assert load_kana_words() == kana_words()
