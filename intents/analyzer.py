@@ -198,6 +198,7 @@ class Analyzer:
         self._stem = stem_english if stemmer else _plural
         vocabulary = vocabulary if vocabulary is not None else Vocabulary.load()
         self._kana = vocabulary.kana
+        self._kana_longest = max(map(len, self._kana), default=0)
         # Stop words of the file join the built-in ones: Japanese as normalized forms, English
         # as typed (before stemming).
         stop = [clean(w) for w in vocabulary.stop]
@@ -258,7 +259,7 @@ class Analyzer:
     def analyze_query(self, text: str) -> Analysis:
         """``analyze``, plus the words the message mentions only in passing (``secondary``);
         kept for messages only, so that a large knowledge base does not store them."""
-        base = self._base(written_kana_words(text, self._kana))
+        base = self._base(written_kana_words(text, self._kana, self._kana_longest))
         return dataclasses.replace(self._features(base), secondary=base.secondary)
 
     def _features(self, base: Analysis) -> Analysis:

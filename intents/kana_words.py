@@ -68,13 +68,15 @@ def _continues(rest: str) -> bool:
     return first[0] in _CONTINUATIONS and first[1] != "終助詞"
 
 
-def written_kana_words(text: str, words: Mapping[str, str]) -> str:
-    """``text`` with listed hiragana words at the start of a hiragana run written out.
+def written_kana_words(text: str, words: Mapping[str, str], longest: int | None = None) -> str:
+    """``text`` with listed hiragana words at the start of a hiragana run written out;
+    ``longest``: the longest reading in ``words``, when the caller keeps it (per message).
 
     >>> written_kana_words("でんちどこ じゅうみんぜい", {"でんち": "電池", "じゅうみん": "住民"})
     '電池どこ じゅうみんぜい'
     """
     if not words:
         return text
-    longest = max(map(len, words))
+    if longest is None:
+        longest = max(map(len, words))
     return _HIRAGANA_RUN.sub(lambda m: _write_run(m.group(0), words, longest), text)

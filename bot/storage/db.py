@@ -17,7 +17,7 @@ import contextlib
 import functools
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from sqlalchemy.pool import StaticPool
 from bot.clock import Clock, SystemClock
 from bot.storage.base import Unit
 from bot.storage.repositories import sql_unit
-from bot.storage.sqlite_inline import inline_creator
+from bot.storage.sqlite_inline import in_memory, inline_creator
 from bot.storage.turns import Turns
 
 __all__ = [
@@ -82,23 +82,18 @@ def ensure_sqlite_directory(url: str) -> None:
     Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """Apply WAL, ``synchronous=NORMAL`` and foreign keys to every new SQLite connection."""
-    cursor = dbapi_connection.cursor()
-    try:
-        for pragma in _SQLITE_PRAGMAS:
-            cursor.execute(f"PRAGMA {pragma}")
-    finally:
-        cursor.close()
+def _pragmas(*pragmas: str) -> Callable[[Any, Any], None]:
+    """A ``connect`` listener applying ``pragmas`` to every new SQLite connection."""
 
+    def apply(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in pragmas:
+                cursor.execute(f"PRAGMA {pragma}")
+        finally:
+            cursor.close()
 
-def _read_only(dbapi_connection: Any, _record: Any) -> None:
-    """Make a SQLite connection refuse writes (the reporting connection)."""
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA query_only=ON")
-    finally:
-        cursor.close()
+    return apply
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -123,7 +118,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         url, json_serializer=functools.partial(json.dumps, ensure_ascii=False), **kwargs
     )
     if is_sqlite:
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "connect", _pragmas(*_SQLITE_PRAGMAS))
     return engine
 
 
@@ -178,15 +173,14 @@ class SqlStore:
 
     def _reading_engine(self) -> AsyncEngine | None:
         """The threaded read-only engine of a SQLite file, made on first use."""
-        database = self._engine.url.database
-        in_memory = not database or database == ":memory:" or "mode=memory" in database
-        if self._turns is None or in_memory:
+        if self._turns is None or in_memory(self._engine.url.database or ""):
             return None
         if self._reader is None:
             self._reader = create_async_engine(
                 self._engine.url, connect_args={"timeout": 15}, pool_size=2, max_overflow=0
             )
-            event.listen(self._reader.sync_engine, "connect", _read_only)
+            # the reporting connection refuses writes
+            event.listen(self._reader.sync_engine, "connect", _pragmas("query_only=ON"))
         return self._reader
 
     async def ping(self) -> bool:

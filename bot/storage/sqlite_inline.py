@@ -28,7 +28,13 @@ import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-__all__ = ["BUSY_TIMEOUT_S", "CHECKPOINT_EVERY", "InlineConnection", "inline_creator"]
+__all__ = [
+    "BUSY_TIMEOUT_S",
+    "CHECKPOINT_EVERY",
+    "InlineConnection",
+    "in_memory",
+    "inline_creator",
+]
 
 BUSY_TIMEOUT_S = 15.0  # how long a statement waits for a lock in all, as a busy timeout would
 CHECKPOINT_EVERY = 200  # commits between passive WAL checkpoints (in a worker thread)
@@ -211,6 +217,11 @@ class InlineConnection:
         return self._conn.in_transaction
 
 
+def in_memory(database: str) -> bool:
+    """Whether a SQLite database name (as for ``sqlite3.connect``) is an in-memory one."""
+    return database in ("", ":memory:") or "mode=memory" in database
+
+
 def inline_creator(database: str, *, uri: bool = False, **kwargs: Any) -> Callable[[], Any]:
     """Return an ``async_creator`` opening :class:`InlineConnection` s to ``database``.
 
@@ -220,8 +231,7 @@ def inline_creator(database: str, *, uri: bool = False, **kwargs: Any) -> Callab
     """
     kwargs.pop("timeout", None)
     kwargs["check_same_thread"] = False  # closed by the pool, possibly from another thread
-    in_memory = database in ("", ":memory:") or "mode=memory" in database
-    checkpoints = None if in_memory else _Checkpoints(database, uri)
+    checkpoints = None if in_memory(database) else _Checkpoints(database, uri)
 
     async def connect() -> InlineConnection:
         connection = sqlite3.connect(database, uri=uri, timeout=0, **kwargs)
